@@ -1,0 +1,19 @@
+package dev.chorus.api.common;
+
+import java.util.List;
+import java.util.function.Function;
+
+/** A page of a list: {@code nextCursor} is null on the last page. */
+public record Page<T>(List<T> items, String nextCursor) {
+
+  /**
+   * Builds a page from up to {@code size + 1} fetched rows: the extra row only says there is more.
+   */
+  public static <T> Page<T> of(List<T> fetched, int size, Function<T, Cursor> cursorOf) {
+    if (fetched.size() <= size) {
+      return new Page<>(fetched, null);
+    }
+    List<T> items = fetched.subList(0, size);
+    return new Page<>(items, cursorOf.apply(items.getLast()).encode());
+  }
+}

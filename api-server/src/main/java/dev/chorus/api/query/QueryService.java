@@ -1,0 +1,110 @@
+package dev.chorus.api.query;
+
+import dev.chorus.api.common.ApiException;
+import dev.chorus.api.common.NotFoundException;
+import dev.chorus.api.conversation.ConversationStore;
+import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.api.MessageView;
+import dev.chorus.model.api.QueryView;
+import dev.chorus.model.workflow.ChatQueryInput;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Sending a message: the user message and its PENDING query are written in one transaction, then
+ * the workflow is started. If the start fails, the sweeper starts it later; nothing is lost.
+ */
+@Service
+public class QueryService {
+  public static final int MAX_CONTENT = 32_000;
+  public static final int MAX_IDEMPOTENCY_KEY = 200;
+
+  public record Sent(MessageView message, QueryView query) {}
+
+  private final QueryStore queries;
+  private final ConversationStore conversations;
+  private final AgentPolicy agents;
+  private final WorkflowLauncher launcher;
+  private final TransactionTemplate tx;
+
+  QueryService(
+      QueryStore queries,
+      ConversationStore conversations,
+      AgentPolicy agents,
+      WorkflowLauncher launcher,
+      TransactionTemplate tx) {
+    this.queries = queries;
+    this.conversations = conversations;
+    this.agents = agents;
+    this.launcher = launcher;
+    this.tx = tx;
+  }
+
+  public Sent send(
+      UUID userId,
+      UUID conversationId,
+      String content,
+      List<AgentSpec> requested,
+      String idempotencyKey) {
+    var conversation =
+        conversations
+            .find(userId, conversationId)
+            .orElseThrow(() -> new NotFoundException("conversation"));
+    if (content == null || content.isBlank()) {
+      throw new ApiException(
+          HttpStatus.BAD_REQUEST, "invalid-content", "content must not be empty");
+    }
+    if (content.length() > MAX_CONTENT) {
+      throw new ApiException(
+          HttpStatus.BAD_REQUEST,
+          "invalid-content",
+          "content is limited to " + MAX_CONTENT + " characters");
+    }
+    if (idempotencyKey != null && idempotencyKey.length() > MAX_IDEMPOTENCY_KEY) {
+      throw new ApiException(
+          HttpStatus.BAD_REQUEST, "invalid-idempotency-key", "Idempotency-Key is too long");
+    }
+    List<AgentSpec> chosen =
+        requested != null && !requested.isEmpty()
+            ? agents.normalize(requested)
+            : !conversation.agents().isEmpty() ? conversation.agents() : agents.defaults();
+
+    if (idempotencyKey != null) {
+      var existing = queries.queryIdForKey(userId, idempotencyKey);
+      if (existing.isPresent()) {
+        return replay(userId, existing.get());
+      }
+    }
+    UUID queryId = UUID.randomUUID();
+    Sent sent;
+    try {
+      sent =
+          tx.execute(status -> {
+            MessageView message = queries.insertUserMessage(conversationId, content);
+            QueryView query =
+                queries.insertQuery(
+                    queryId, conversationId, userId, message.id(), chosen, idempotencyKey);
+            return new Sent(queries.findMessage(message.id()).orElseThrow(), query);
+          });
+    } catch (DuplicateKeyException raced) {
+      // A concurrent request with the same Idempotency-Key won; answer with its result.
+      return replay(userId, queries.queryIdForKey(userId, idempotencyKey).orElseThrow());
+    }
+    launcher.start(
+        new ChatQueryInput(queryId, conversationId, userId, sent.message().id(), chosen));
+    return sent;
+  }
+
+  private Sent replay(UUID userId, UUID queryId) {
+    QueryView query = queries.findQuery(userId, queryId).orElseThrow();
+    return new Sent(queries.findMessage(query.messageId()).orElseThrow(), query);
+  }
+
+  public QueryView get(UUID userId, UUID queryId) {
+    return queries.findQuery(userId, queryId).orElseThrow(() -> new NotFoundException("query"));
+  }
+}

@@ -1,0 +1,232 @@
+package dev.chorus.api.query;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chorus.api.common.Cursor;
+import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.MessageRole;
+import dev.chorus.model.api.MessageView;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.api.QueryView;
+import dev.chorus.model.api.ResponseStatus;
+import dev.chorus.model.api.ResponseView;
+import dev.chorus.model.workflow.ChatQueryInput;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Messages and queries as the api-server reads and creates them. */
+@Repository
+public class QueryStore {
+  public record ActiveQuery(UUID queryId, UUID conversationId) {}
+
+  private static final TypeReference<List<AgentSpec>> AGENTS = new TypeReference<>() {};
+  private static final String MESSAGE_COLUMNS =
+      "id, conversation_id, role, content, query_id, agent, created_at";
+  private static final String QUERY_COLUMNS =
+      "id, conversation_id, user_id, message_id, status, agents, workflow_id, created_at, completed_at";
+
+  private final JdbcClient jdbc;
+  private final ObjectMapper json;
+
+  QueryStore(JdbcClient jdbc, ObjectMapper json) {
+    this.jdbc = jdbc;
+    this.json = json;
+  }
+
+  MessageView insertUserMessage(UUID conversationId, String content) {
+    return jdbc.sql(
+            "INSERT INTO messages (id, conversation_id, role, content) VALUES (:id, :conversation, 'user', :content) RETURNING "
+                + MESSAGE_COLUMNS)
+        .param("id", UUID.randomUUID())
+        .param("conversation", conversationId)
+        .param("content", content)
+        .query(QueryStore::message)
+        .single();
+  }
+
+  QueryView insertQuery(
+      UUID queryId,
+      UUID conversationId,
+      UUID userId,
+      UUID messageId,
+      List<AgentSpec> agents,
+      String idempotencyKey) {
+    jdbc.sql(
+            """
+            INSERT INTO queries (id, conversation_id, user_id, message_id, status, agents, workflow_id, idempotency_key)
+            VALUES (:id, :conversation, :user, :message, 'PENDING', :agents::jsonb, :workflowId, :key)
+            """)
+        .param("id", queryId)
+        .param("conversation", conversationId)
+        .param("user", userId)
+        .param("message", messageId)
+        .param("agents", write(agents))
+        .param("workflowId", ChatQueryInput.workflowId(queryId))
+        .param("key", idempotencyKey)
+        .update();
+    jdbc.sql("UPDATE messages SET query_id = :query WHERE id = :message")
+        .param("query", queryId)
+        .param("message", messageId)
+        .update();
+    jdbc.sql("UPDATE conversations SET updated_at = now() WHERE id = :id")
+        .param("id", conversationId)
+        .update();
+    return findQuery(userId, queryId).orElseThrow();
+  }
+
+  Optional<UUID> queryIdForKey(UUID userId, String idempotencyKey) {
+    return jdbc.sql("SELECT id FROM queries WHERE user_id = :user AND idempotency_key = :key")
+        .param("user", userId)
+        .param("key", idempotencyKey)
+        .query(UUID.class)
+        .optional();
+  }
+
+  public Optional<QueryView> findQuery(UUID userId, UUID queryId) {
+    return jdbc.sql("SELECT " + QUERY_COLUMNS + " FROM queries WHERE id = :id AND user_id = :user")
+        .param("id", queryId)
+        .param("user", userId)
+        .query((rs, i) -> query(rs, responses(queryId)))
+        .optional();
+  }
+
+  Optional<MessageView> findMessage(UUID messageId) {
+    return jdbc.sql("SELECT " + MESSAGE_COLUMNS + " FROM messages WHERE id = :id")
+        .param("id", messageId)
+        .query(QueryStore::message)
+        .optional();
+  }
+
+  /** Oldest first, after the cursor. */
+  List<MessageView> messages(UUID conversationId, Cursor after, int limit) {
+    return jdbc.sql(
+            "SELECT "
+                + MESSAGE_COLUMNS
+                + """
+                 FROM messages WHERE conversation_id = :conversation
+                  AND (CAST(:afterAt AS timestamptz) IS NULL OR (created_at, id) > (:afterAt, :afterId))
+                ORDER BY created_at, id LIMIT :limit
+                """)
+        .param("conversation", conversationId)
+        .param("afterAt", after == null ? null : Timestamp.from(after.at()))
+        .param("afterId", after == null ? null : after.id())
+        .param("limit", limit)
+        .query(QueryStore::message)
+        .list();
+  }
+
+  /** Queries of a conversation that are not finished yet: their streams may still be live. */
+  public List<UUID> activeQueryIds(UUID conversationId) {
+    return jdbc.sql(
+            "SELECT id FROM queries WHERE conversation_id = :conversation AND status IN ('PENDING', 'RUNNING') ORDER BY created_at")
+        .param("conversation", conversationId)
+        .query(UUID.class)
+        .list();
+  }
+
+  /** Every unfinished query with its conversation, for the relay to watch after a restart. */
+  public List<ActiveQuery> allActiveQueries() {
+    return jdbc.sql(
+            "SELECT id, conversation_id FROM queries WHERE status IN ('PENDING', 'RUNNING')")
+        .query((rs, i) -> new ActiveQuery(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class)))
+        .list();
+  }
+
+  /**
+   * Workflow inputs of PENDING queries older than the grace period: their start may have been lost.
+   */
+  List<ChatQueryInput> stalePending(Instant createdBefore, int limit) {
+    return jdbc.sql(
+            "SELECT "
+                + QUERY_COLUMNS
+                + " FROM queries WHERE status = 'PENDING' AND created_at < :before ORDER BY created_at LIMIT :limit")
+        .param("before", Timestamp.from(createdBefore))
+        .param("limit", limit)
+        .query((rs, i) ->
+            new ChatQueryInput(
+                rs.getObject("id", UUID.class),
+                rs.getObject("conversation_id", UUID.class),
+                rs.getObject("user_id", UUID.class),
+                rs.getObject("message_id", UUID.class),
+                readAgents(rs.getString("agents"))))
+        .list();
+  }
+
+  private List<ResponseView> responses(UUID queryId) {
+    return jdbc.sql(
+            """
+            SELECT agent, provider, model, status, attempt, content, input_tokens, output_tokens,
+                   latency_ms, error, started_at, completed_at
+            FROM responses WHERE query_id = :id ORDER BY agent
+            """)
+        .param("id", queryId)
+        .query((rs, i) ->
+            new ResponseView(
+                rs.getString("agent"),
+                rs.getString("provider"),
+                rs.getString("model"),
+                ResponseStatus.valueOf(rs.getString("status")),
+                rs.getInt("attempt"),
+                rs.getString("content"),
+                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens")),
+                rs.getObject("latency_ms", Long.class),
+                rs.getString("error"),
+                instant(rs.getTimestamp("started_at")),
+                instant(rs.getTimestamp("completed_at"))))
+        .list();
+  }
+
+  private QueryView query(ResultSet rs, List<ResponseView> responses) throws SQLException {
+    return new QueryView(
+        rs.getObject("id", UUID.class),
+        rs.getObject("conversation_id", UUID.class),
+        rs.getObject("message_id", UUID.class),
+        QueryStatus.valueOf(rs.getString("status")),
+        readAgents(rs.getString("agents")),
+        responses,
+        rs.getString("workflow_id"),
+        instant(rs.getTimestamp("created_at")),
+        instant(rs.getTimestamp("completed_at")));
+  }
+
+  static MessageView message(ResultSet rs, int row) throws SQLException {
+    return new MessageView(
+        rs.getObject("id", UUID.class),
+        rs.getObject("conversation_id", UUID.class),
+        MessageRole.valueOf(rs.getString("role").toUpperCase(Locale.ROOT)),
+        rs.getString("content"),
+        rs.getObject("query_id", UUID.class),
+        rs.getString("agent"),
+        instant(rs.getTimestamp("created_at")));
+  }
+
+  private List<AgentSpec> readAgents(String value) {
+    try {
+      return json.readValue(value, AGENTS);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("corrupt agents column", e);
+    }
+  }
+
+  private String write(List<AgentSpec> agents) {
+    try {
+      return json.writeValueAsString(agents);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  private static Instant instant(Timestamp ts) {
+    return ts == null ? null : ts.toInstant();
+  }
+}

@@ -1,0 +1,64 @@
+package dev.chorus.api.query;
+
+import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.workflow.ChatQueryInput;
+import dev.chorus.model.workflow.ChatQueryWorkflow;
+import dev.chorus.model.workflow.ChorusSearchAttributes;
+import dev.chorus.model.workflow.TaskQueues;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.SearchAttributes;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/** Starts query workflows. A start that already happened is a no-op, so callers may repeat it. */
+@Component
+public class WorkflowLauncher {
+  private static final Logger log = LoggerFactory.getLogger(WorkflowLauncher.class);
+  private final WorkflowClient client;
+
+  WorkflowLauncher(WorkflowClient client) {
+    this.client = client;
+  }
+
+  /** Returns true when the workflow runs (started now or before); false when Temporal refused. */
+  public boolean start(ChatQueryInput input) {
+    var providers = input.agents().stream().map(AgentSpec::provider).distinct().sorted().toList();
+    Map<String, Object> memo = new LinkedHashMap<>();
+    memo.put("conversationId", input.conversationId().toString());
+    memo.put("agents", input.agents().stream().map(AgentSpec::name).toList());
+    var options =
+        WorkflowOptions.newBuilder()
+            .setWorkflowId(ChatQueryInput.workflowId(input.queryId()))
+            .setTaskQueue(TaskQueues.QUERIES)
+            .setWorkflowIdReusePolicy(
+                WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+            .setTypedSearchAttributes(
+                SearchAttributes.newBuilder()
+                    .set(ChorusSearchAttributes.USER_ID, input.userId().toString())
+                    .set(ChorusSearchAttributes.CONVERSATION_ID, input.conversationId().toString())
+                    .set(ChorusSearchAttributes.PROVIDERS, providers)
+                    .set(ChorusSearchAttributes.STATUS, QueryStatus.PENDING.name())
+                    .build())
+            .setMemo(memo)
+            .setStaticSummary(
+                "Query of " + input.agents().size() + " agent(s): " + String.join(", ", providers))
+            .build();
+    try {
+      WorkflowClient.start(client.newWorkflowStub(ChatQueryWorkflow.class, options)::run, input);
+      return true;
+    } catch (WorkflowExecutionAlreadyStarted e) {
+      return true;
+    } catch (RuntimeException e) {
+      // The query is safe in PostgreSQL as PENDING; the sweeper starts it once Temporal answers.
+      log.warn("could not start workflow for query {}: {}", input.queryId(), e.toString());
+      return false;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package dev.chorus.api.stream;
+
+import java.util.UUID;
+
+/**
+ * A query event ready for the wire: {@code json} already carries the stream entry id as {@code id}.
+ *
+ * @param last true for {@code query_completed}, after which the stream gets no more events
+ */
+public record RelayedEvent(
+    UUID queryId, UUID conversationId, String id, String json, boolean last) {
+
+  private static final String LAST_TYPE = "{\"type\":\"query_completed\"";
+
+  static RelayedEvent of(UUID queryId, UUID conversationId, String id, String stored) {
+    // Stored events are JSON objects written by Jackson with "type" first; prepend the id.
+    String wire = "{\"id\":\"" + id + "\"," + stored.substring(1);
+    return new RelayedEvent(queryId, conversationId, id, wire, stored.startsWith(LAST_TYPE));
+  }
+
+  /** Orders Redis stream ids ("millis-seq"); null sorts first. */
+  public static int compareIds(String a, String b) {
+    if (a == null || b == null) {
+      return a == null ? (b == null ? 0 : -1) : 1;
+    }
+    int da = a.indexOf('-');
+    int db = b.indexOf('-');
+    int c = Long.compare(Long.parseLong(a.substring(0, da)), Long.parseLong(b.substring(0, db)));
+    return c != 0
+        ? c
+        : Long.compare(Long.parseLong(a.substring(da + 1)), Long.parseLong(b.substring(db + 1)));
+  }
+
+  /** True for a well-formed stream id a client may pass as a cursor. */
+  public static boolean isValidId(String id) {
+    return id != null && id.matches("\\d{1,19}-\\d{1,19}");
+  }
+}

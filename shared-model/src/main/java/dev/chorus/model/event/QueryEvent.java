@@ -1,0 +1,63 @@
+package dev.chorus.model.event;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.MessageView;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.api.QueryView;
+import java.util.UUID;
+
+/**
+ * An event of one query, as written to the query's Redis Stream and relayed to clients. The stream
+ * entry id becomes the event's {@code id} on the wire; it is not part of the stored record.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = QueryEvent.MessageCreated.class, name = "message_created"),
+  @JsonSubTypes.Type(value = QueryEvent.QueryStarted.class, name = "query_started"),
+  @JsonSubTypes.Type(value = QueryEvent.ResponseStarted.class, name = "response_started"),
+  @JsonSubTypes.Type(value = QueryEvent.Delta.class, name = "delta"),
+  @JsonSubTypes.Type(value = QueryEvent.ResponseRetrying.class, name = "response_retrying"),
+  @JsonSubTypes.Type(value = QueryEvent.ResponseCompleted.class, name = "response_completed"),
+  @JsonSubTypes.Type(value = QueryEvent.ResponseFailed.class, name = "response_failed"),
+  @JsonSubTypes.Type(value = QueryEvent.QueryCompleted.class, name = "query_completed"),
+})
+public sealed interface QueryEvent {
+  UUID queryId();
+
+  UUID conversationId();
+
+  record MessageCreated(UUID queryId, UUID conversationId, MessageView message)
+      implements QueryEvent {}
+
+  record QueryStarted(UUID queryId, UUID conversationId, QueryView query) implements QueryEvent {}
+
+  record ResponseStarted(
+      UUID queryId, UUID conversationId, String agent, int attempt, String provider, String model)
+      implements QueryEvent {}
+
+  record Delta(UUID queryId, UUID conversationId, String agent, int attempt, long seq, String text)
+      implements QueryEvent {}
+
+  /** A new attempt begins; the client keeps the first {@code resumeFrom} chars it has shown. */
+  record ResponseRetrying(
+      UUID queryId, UUID conversationId, String agent, int attempt, String reason, int resumeFrom)
+      implements QueryEvent {}
+
+  record ResponseCompleted(
+      UUID queryId,
+      UUID conversationId,
+      String agent,
+      UUID messageId,
+      String content,
+      Usage usage,
+      long latencyMs)
+      implements QueryEvent {}
+
+  record ResponseFailed(UUID queryId, UUID conversationId, String agent, String error)
+      implements QueryEvent {}
+
+  record QueryCompleted(UUID queryId, UUID conversationId, QueryStatus status)
+      implements QueryEvent {}
+}

@@ -1,0 +1,24 @@
+package dev.chorus.model.stream;
+
+import java.util.UUID;
+
+/** The one Redis key scheme of Chorus. Every key starts with a configurable prefix. */
+public record RedisKeys(String prefix) {
+  public static final String EVENT_FIELD = "e";
+
+  public RedisKeys {
+    if (prefix == null || prefix.isBlank()) {
+      prefix = "chorus";
+    }
+  }
+
+  /** The live event log of one query. */
+  public String queryStream(UUID queryId) {
+    return prefix + ":q:" + queryId + ":events";
+  }
+
+  /** Announces every new query to the relays of all api-server instances. */
+  public String queryAnnouncements() {
+    return prefix + ":queries";
+  }
+}

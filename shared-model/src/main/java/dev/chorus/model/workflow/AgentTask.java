@@ -1,0 +1,7 @@
+package dev.chorus.model.workflow;
+
+import dev.chorus.model.agent.AgentSpec;
+import java.util.UUID;
+
+/** One agent's share of a query, as handed to the streaming activity. */
+public record AgentTask(UUID queryId, UUID conversationId, UUID messageId, AgentSpec agent) {}

@@ -1,0 +1,17 @@
+package dev.chorus.model.workflow;
+
+import dev.chorus.model.agent.AgentSpec;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What a query workflow needs. The message text itself stays in PostgreSQL: activities load it by
+ * {@code messageId}, so history holds ids, not content.
+ */
+public record ChatQueryInput(
+    UUID queryId, UUID conversationId, UUID userId, UUID messageId, List<AgentSpec> agents) {
+
+  public static String workflowId(UUID queryId) {
+    return "query-" + queryId;
+  }
+}

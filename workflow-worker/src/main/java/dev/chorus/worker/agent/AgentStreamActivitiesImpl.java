@@ -1,0 +1,99 @@
+package dev.chorus.worker.agent;
+
+import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.ResponseStatus;
+import dev.chorus.model.event.QueryEvent;
+import dev.chorus.model.workflow.AgentOutcome;
+import dev.chorus.model.workflow.AgentStreamActivities;
+import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.worker.provider.ChatProvider;
+import dev.chorus.worker.provider.ChatRequest;
+import dev.chorus.worker.provider.ProviderRegistry;
+import dev.chorus.worker.query.QueryStore;
+import dev.chorus.worker.stream.QueryEventPublisher;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.spring.boot.ActivityImpl;
+import org.springframework.stereotype.Component;
+
+/**
+ * Streams one agent's answer: every delta goes to the query's Redis Stream as it arrives, the
+ * activity heartbeats with the length produced so far, and the final text is persisted once.
+ */
+@Component
+@ActivityImpl(workers = "provider-mock")
+public class AgentStreamActivitiesImpl implements AgentStreamActivities {
+  static final int CONTEXT_TURNS = 20;
+
+  private final ProviderRegistry providers;
+  private final QueryStore store;
+  private final QueryEventPublisher events;
+
+  public AgentStreamActivitiesImpl(
+      ProviderRegistry providers, QueryStore store, QueryEventPublisher events) {
+    this.providers = providers;
+    this.store = store;
+    this.events = events;
+  }
+
+  @Override
+  public AgentOutcome streamResponse(AgentTask task) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    int attempt = context.getInfo().getAttempt();
+    String agent = task.agent().name();
+    ChatProvider provider = providers.get(task.agent().provider());
+    var request =
+        new ChatRequest(
+            task.agent().model(),
+            store.loadContext(task, CONTEXT_TURNS),
+            task.agent().temperature(),
+            task.agent().maxTokens());
+
+    store.startResponse(task, attempt);
+    if (attempt > 1) {
+      // Until checkpoint resume lands, a new attempt restarts the answer from the beginning.
+      events.publish(
+          new QueryEvent.ResponseRetrying(
+              task.queryId(), task.conversationId(), agent, attempt, "previous attempt failed", 0));
+    }
+    events.publish(
+        new QueryEvent.ResponseStarted(
+            task.queryId(),
+            task.conversationId(),
+            agent,
+            attempt,
+            task.agent().provider(),
+            task.agent().model()));
+
+    long started = System.nanoTime();
+    StringBuilder text = new StringBuilder();
+    long[] seq = {0};
+    Usage usage;
+    try {
+      usage =
+          provider.stream(
+              request,
+              delta -> {
+                if (delta.isEmpty()) {
+                  return;
+                }
+                text.append(delta);
+                events.publish(
+                    new QueryEvent.Delta(
+                        task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta));
+                context.heartbeat(text.length());
+              });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    }
+    long latencyMs = (System.nanoTime() - started) / 1_000_000;
+    String content = text.toString();
+    var messageId = store.completeResponse(task, attempt, content, usage, latencyMs);
+    events.publish(
+        new QueryEvent.ResponseCompleted(
+            task.queryId(), task.conversationId(), agent, messageId, content, usage, latencyMs));
+    return new AgentOutcome(
+        agent, ResponseStatus.COMPLETED, content.length(), usage, latencyMs, null);
+  }
+}

@@ -1,0 +1,71 @@
+package dev.chorus.worker.query;
+
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.event.QueryEvent;
+import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.model.workflow.QueryLifecycleActivities;
+import dev.chorus.worker.stream.QueryEventPublisher;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.spring.boot.ActivityImpl;
+import java.util.UUID;
+import org.springframework.stereotype.Component;
+
+@Component
+@ActivityImpl(workers = "queries")
+public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
+  private final QueryStore store;
+  private final QueryEventPublisher events;
+
+  public QueryLifecycleActivitiesImpl(QueryStore store, QueryEventPublisher events) {
+    this.store = store;
+    this.events = events;
+  }
+
+  /**
+   * Announces the query and its opening events, then marks it RUNNING. Events go first: a crash
+   * between the two repeats an event (clients dedupe by message id) rather than losing it.
+   */
+  @Override
+  public void markRunning(UUID queryId) {
+    var query =
+        store
+            .findQuery(queryId)
+            .orElseThrow(() ->
+                ApplicationFailure.newNonRetryableFailure(
+                    "query " + queryId + " does not exist", "QueryNotFound"));
+    if (query.status() != QueryStatus.PENDING) {
+      return;
+    }
+    var message = store.findMessage(query.messageId()).orElseThrow();
+    events.announce(queryId, query.conversationId());
+    events.publish(new QueryEvent.MessageCreated(queryId, query.conversationId(), message));
+    var running =
+        new dev.chorus.model.api.QueryView(
+            query.id(),
+            query.conversationId(),
+            query.messageId(),
+            QueryStatus.RUNNING,
+            query.agents(),
+            query.responses(),
+            query.workflowId(),
+            query.createdAt(),
+            null);
+    events.publish(new QueryEvent.QueryStarted(queryId, query.conversationId(), running));
+    store.markRunning(queryId);
+  }
+
+  @Override
+  public void recordResponseFailure(AgentTask task, String error) {
+    store.failResponse(task, error);
+    events.publish(
+        new QueryEvent.ResponseFailed(
+            task.queryId(), task.conversationId(), task.agent().name(), error));
+  }
+
+  @Override
+  public void finishQuery(UUID queryId, UUID conversationId, QueryStatus status) {
+    store.finishQuery(queryId, status);
+    events.publish(new QueryEvent.QueryCompleted(queryId, conversationId, status));
+    events.expireLater(queryId);
+  }
+}

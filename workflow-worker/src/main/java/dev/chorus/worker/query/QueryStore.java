@@ -1,0 +1,242 @@
+package dev.chorus.worker.query;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.MessageRole;
+import dev.chorus.model.api.MessageView;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.api.QueryView;
+import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.worker.provider.ChatMessage;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The worker's writes to PostgreSQL. Every write is idempotent — keyed by query and agent — so an
+ * activity that runs twice leaves the same rows.
+ */
+@Repository
+public class QueryStore {
+  private static final TypeReference<List<AgentSpec>> AGENTS = new TypeReference<>() {};
+  private final JdbcClient jdbc;
+  private final ObjectMapper json;
+
+  public QueryStore(JdbcClient jdbc, ObjectMapper json) {
+    this.jdbc = jdbc;
+    this.json = json;
+  }
+
+  /** Id of the assistant message an agent writes for a query: the same on every attempt. */
+  public static UUID assistantMessageId(UUID queryId, String agent) {
+    return UUID.nameUUIDFromBytes(
+        ("assistant:" + queryId + ":" + agent).getBytes(StandardCharsets.UTF_8));
+  }
+
+  public Optional<QueryView> findQuery(UUID queryId) {
+    return jdbc.sql(
+            """
+            SELECT id, conversation_id, message_id, status, agents, workflow_id, created_at, completed_at
+            FROM queries WHERE id = :id
+            """)
+        .param("id", queryId)
+        .query((rs, i) ->
+            new QueryView(
+                rs.getObject("id", UUID.class),
+                rs.getObject("conversation_id", UUID.class),
+                rs.getObject("message_id", UUID.class),
+                QueryStatus.valueOf(rs.getString("status")),
+                readAgents(rs.getString("agents")),
+                List.of(),
+                rs.getString("workflow_id"),
+                instant(rs.getTimestamp("created_at")),
+                instant(rs.getTimestamp("completed_at"))))
+        .optional();
+  }
+
+  public Optional<MessageView> findMessage(UUID messageId) {
+    return jdbc.sql(
+            "SELECT id, conversation_id, role, content, query_id, agent, created_at FROM messages WHERE id = :id")
+        .param("id", messageId)
+        .query((rs, i) ->
+            new MessageView(
+                rs.getObject("id", UUID.class),
+                rs.getObject("conversation_id", UUID.class),
+                MessageRole.valueOf(rs.getString("role").toUpperCase(java.util.Locale.ROOT)),
+                rs.getString("content"),
+                rs.getObject("query_id", UUID.class),
+                rs.getString("agent"),
+                instant(rs.getTimestamp("created_at"))))
+        .optional();
+  }
+
+  /** PENDING → RUNNING; returns false when the query had already moved on. */
+  public boolean markRunning(UUID queryId) {
+    return jdbc.sql(
+                """
+                UPDATE queries SET status = 'RUNNING', started_at = coalesce(started_at, now())
+                WHERE id = :id AND status = 'PENDING'
+                """)
+            .param("id", queryId)
+            .update()
+        == 1;
+  }
+
+  /**
+   * The turns an agent sees: the conversation up to and including the user's message, with only
+   * this agent's own earlier answers, newest {@code maxTurns}.
+   */
+  public List<ChatMessage> loadContext(AgentTask task, int maxTurns) {
+    List<ChatMessage> turns =
+        new ArrayList<>(
+            jdbc.sql(
+                    """
+                    SELECT m.role, m.content FROM messages m
+                    JOIN messages target ON target.id = :messageId
+                    WHERE m.conversation_id = target.conversation_id
+                      AND (m.created_at, m.id) <= (target.created_at, target.id)
+                      AND (m.role = 'user' OR m.agent = :agent)
+                    ORDER BY m.created_at DESC, m.id DESC
+                    LIMIT :limit
+                    """)
+                .param("messageId", task.messageId())
+                .param("agent", task.agent().name())
+                .param("limit", maxTurns)
+                .query((rs, i) ->
+                    new ChatMessage(
+                        "user".equals(rs.getString("role"))
+                            ? ChatMessage.Role.USER
+                            : ChatMessage.Role.ASSISTANT,
+                        rs.getString("content")))
+                .list());
+    Collections.reverse(turns);
+    String system = task.agent().systemPrompt();
+    if (system != null && !system.isBlank()) {
+      turns.addFirst(new ChatMessage(ChatMessage.Role.SYSTEM, system));
+    }
+    return turns;
+  }
+
+  public void startResponse(AgentTask task, int attempt) {
+    jdbc.sql(
+            """
+            INSERT INTO responses (query_id, agent, provider, model, status, attempt, started_at)
+            VALUES (:queryId, :agent, :provider, :model, 'STREAMING', :attempt, now())
+            ON CONFLICT (query_id, agent) DO UPDATE
+              SET status = 'STREAMING', attempt = excluded.attempt, error = NULL
+              WHERE responses.status NOT IN ('COMPLETED', 'CANCELLED')
+            """)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
+        .param("provider", task.agent().provider())
+        .param("model", task.agent().model())
+        .param("attempt", attempt)
+        .update();
+  }
+
+  /**
+   * Persists the final answer and its assistant message in one transaction; returns the message id.
+   */
+  @Transactional
+  public UUID completeResponse(
+      AgentTask task, int attempt, String content, Usage usage, long latencyMs) {
+    UUID messageId = assistantMessageId(task.queryId(), task.agent().name());
+    jdbc.sql(
+            """
+            INSERT INTO messages (id, conversation_id, role, content, query_id, agent)
+            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent)
+            ON CONFLICT (id) DO UPDATE SET content = excluded.content
+            """)
+        .param("id", messageId)
+        .param("conversationId", task.conversationId())
+        .param("content", content)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
+        .update();
+    jdbc.sql(
+            """
+            INSERT INTO responses (query_id, agent, provider, model, status, attempt, content, message_id,
+                                   input_tokens, output_tokens, latency_ms, started_at, completed_at)
+            VALUES (:queryId, :agent, :provider, :model, 'COMPLETED', :attempt, :content, :messageId,
+                    :input, :output, :latency, now(), now())
+            ON CONFLICT (query_id, agent) DO UPDATE
+              SET status = 'COMPLETED', attempt = excluded.attempt, content = excluded.content,
+                  message_id = excluded.message_id, input_tokens = excluded.input_tokens,
+                  output_tokens = excluded.output_tokens, latency_ms = excluded.latency_ms,
+                  error = NULL, completed_at = coalesce(responses.completed_at, now())
+            """)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
+        .param("provider", task.agent().provider())
+        .param("model", task.agent().model())
+        .param("attempt", attempt)
+        .param("content", content)
+        .param("messageId", messageId)
+        .param("input", usage.inputTokens())
+        .param("output", usage.outputTokens())
+        .param("latency", latencyMs)
+        .update();
+    return messageId;
+  }
+
+  /** Marks an agent failed for good, unless it had already completed. */
+  public void failResponse(AgentTask task, String error) {
+    jdbc.sql(
+            """
+            INSERT INTO responses (query_id, agent, provider, model, status, error, completed_at)
+            VALUES (:queryId, :agent, :provider, :model, 'FAILED', :error, now())
+            ON CONFLICT (query_id, agent) DO UPDATE
+              SET status = 'FAILED', error = excluded.error, completed_at = now()
+              WHERE responses.status NOT IN ('COMPLETED', 'CANCELLED')
+            """)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
+        .param("provider", task.agent().provider())
+        .param("model", task.agent().model())
+        .param("error", error)
+        .update();
+  }
+
+  /** Moves an unfinished query to its final status; a second call changes nothing. */
+  @Transactional
+  public void finishQuery(UUID queryId, QueryStatus status) {
+    jdbc.sql(
+            """
+            UPDATE queries SET status = :status, completed_at = now()
+            WHERE id = :id AND status IN ('PENDING', 'RUNNING')
+            """)
+        .param("status", status.name())
+        .param("id", queryId)
+        .update();
+    jdbc.sql(
+            """
+            UPDATE conversations SET updated_at = now()
+            WHERE id = (SELECT conversation_id FROM queries WHERE id = :id)
+            """)
+        .param("id", queryId)
+        .update();
+  }
+
+  private List<AgentSpec> readAgents(String value) {
+    try {
+      return json.readValue(value, AGENTS);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("corrupt agents column", e);
+    }
+  }
+
+  private static Instant instant(Timestamp ts) {
+    return ts == null ? null : ts.toInstant();
+  }
+}
