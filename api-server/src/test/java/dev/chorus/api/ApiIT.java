@@ -1,0 +1,282 @@
+package dev.chorus.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.chorus.api.support.ApiClient;
+import dev.chorus.api.support.Stack;
+import dev.chorus.api.support.WsClient;
+import io.temporal.client.WorkflowClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.ActiveProfiles;
+
+/**
+ * The REST and WebSocket surface of one api-server against the real PostgreSQL, Redis and Temporal
+ * (no worker runs here: queries stay PENDING, and their workflows are terminated afterwards).
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("test")
+class ApiIT {
+  private static final List<String> startedWorkflows = new ArrayList<>();
+  private static WorkflowClient temporal;
+
+  @LocalServerPort int port;
+  @Autowired JdbcClient jdbc;
+  @Autowired WorkflowClient workflowClient;
+
+  @BeforeAll
+  static void stackIsUp() {
+    Stack.require();
+  }
+
+  @AfterAll
+  static void terminateWorkflows() {
+    for (String id : startedWorkflows) {
+      try {
+        temporal.newUntypedWorkflowStub(id).terminate("test cleanup");
+      } catch (RuntimeException alreadyDone) {
+        // Finished or never started.
+      }
+    }
+  }
+
+  private ApiClient.Response send(ApiClient api, String token, UUID conversationId, Object body) {
+    temporal = workflowClient;
+    var response =
+        api.call("POST", "/api/conversations/" + conversationId + "/messages", token, body);
+    if (response.status() == 202) {
+      startedWorkflows.add(response.body().at("/query/workflowId").asText());
+    }
+    return response;
+  }
+
+  @Test
+  void everyApiRouteNeedsAToken() {
+    var api = new ApiClient(port);
+    for (String path :
+        List.of("/api/me", "/api/conversations", "/api/queries/" + UUID.randomUUID())) {
+      var response = api.call("GET", path, null, null);
+      assertThat(response.status()).as(path).isEqualTo(401);
+      assertThat(response.contentType()).startsWith("application/problem+json");
+    }
+    assertThat(api.call("GET", "/api/me", "chs_not-a-token", null).status()).isEqualTo(401);
+  }
+
+  @Test
+  void registerLoginMeLogout() {
+    var api = new ApiClient(port);
+    String email = "Person-" + UUID.randomUUID() + "@Example.com";
+    var registered =
+        api.call(
+            "POST",
+            "/api/auth/register",
+            null,
+            Map.of("email", email, "password", "long enough", "displayName", "P"));
+    assertThat(registered.status()).isEqualTo(201);
+    var duplicate =
+        api.call(
+            "POST",
+            "/api/auth/register",
+            null,
+            Map.of("email", email.toLowerCase(), "password", "long enough"));
+    assertThat(duplicate.status()).isEqualTo(409);
+
+    var wrong =
+        api.call("POST", "/api/auth/login", null, Map.of("email", email, "password", "nope nope"));
+    assertThat(wrong.status()).isEqualTo(401);
+    var login =
+        api.call(
+            "POST", "/api/auth/login", null, Map.of("email", email, "password", "long enough"));
+    assertThat(login.status()).isEqualTo(200);
+    String token = login.body().get("token").asText();
+    assertThat(login.body().get("expiresAt").asText()).isNotBlank();
+
+    var me = api.call("GET", "/api/me", token, null);
+    assertThat(me.status()).isEqualTo(200);
+    assertThat(me.body().get("email").asText()).isEqualTo(email);
+    assertThat(me.body().get("displayName").asText()).isEqualTo("P");
+
+    assertThat(api.call("POST", "/api/auth/logout", token, null).status()).isEqualTo(204);
+    assertThat(api.call("GET", "/api/me", token, null).status()).isEqualTo(401);
+    String hash =
+        jdbc.sql(
+                "SELECT count(*) FROM auth_tokens WHERE token_hash = sha256(convert_to(:t, 'UTF8'))")
+            .param("t", token)
+            .query(String.class)
+            .single();
+    assertThat(hash).as("only the token's hash is stored").isEqualTo("1");
+  }
+
+  @Test
+  void invalidInputGetsProblemDetailsAndWritesNothing() {
+    var api = new ApiClient(port);
+    var bad =
+        api.call(
+            "POST", "/api/auth/register", null, Map.of("email", "not-an-email", "password", "x"));
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.contentType()).startsWith("application/problem+json");
+    assertThat(bad.body().path("errors")).hasSize(2);
+
+    String token = api.register();
+    UUID conversationId = api.createConversation(token);
+    Long before = messageCount(conversationId);
+    assertThat(send(api, token, conversationId, "{not json").status()).isEqualTo(400);
+    assertThat(send(api, token, conversationId, Map.of("content", "")).status()).isEqualTo(400);
+    var tooLong = send(api, token, conversationId, Map.of("content", "x".repeat(32_001)));
+    assertThat(tooLong.status()).isEqualTo(400);
+    assertThat(tooLong.body().path("detail").asText()).contains("32000");
+    var unknownProvider =
+        send(
+            api,
+            token,
+            conversationId,
+            Map.of("content", "hi", "agents", List.of(Map.of("provider", "nope", "model", "m"))));
+    assertThat(unknownProvider.status()).isEqualTo(400);
+    assertThat(unknownProvider.body().path("detail").asText()).contains("nope");
+    assertThat(api.call("GET", "/api/conversations?limit=500", token, null).status())
+        .isEqualTo(400);
+    assertThat(api.call("GET", "/api/conversations?cursor=not-a-cursor", token, null).status())
+        .isEqualTo(400);
+    assertThat(messageCount(conversationId)).isEqualTo(before);
+  }
+
+  @Test
+  void sendingStoresMessageAndPendingQueryAndRepeatsByIdempotencyKey() {
+    var api = new ApiClient(port);
+    String token = api.register();
+    UUID conversationId = api.createConversation(token);
+    var first = send(api, token, conversationId, Map.of("content", "hello"));
+    assertThat(first.status()).isEqualTo(202);
+    assertThat(first.body().at("/message/role").asText()).isEqualTo("user");
+    assertThat(first.body().at("/query/agents/0/name").asText()).isEqualTo("mock/mock-1");
+    String queryId = first.body().at("/query/id").asText();
+    assertThat(first.body().at("/query/workflowId").asText()).isEqualTo("query-" + queryId);
+
+    var query = api.call("GET", "/api/queries/" + queryId, token, null);
+    assertThat(query.status()).isEqualTo(200);
+    assertThat(query.body().get("status").asText()).isIn("PENDING", "RUNNING");
+
+    var keyed = new ApiClient(port);
+    var a = sendWithKey(keyed, token, conversationId, "k-1");
+    var b = sendWithKey(keyed, token, conversationId, "k-1");
+    assertThat(b.body().at("/query/id")).isEqualTo(a.body().at("/query/id"));
+    assertThat(messageCount(conversationId)).isEqualTo(2L);
+  }
+
+  private ApiClient.Response sendWithKey(
+      ApiClient api, String token, UUID conversationId, String key) {
+    var http = java.net.http.HttpClient.newHttpClient();
+    try {
+      var response =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create(
+                          api.base() + "/api/conversations/" + conversationId + "/messages"))
+                  .header("Authorization", "Bearer " + token)
+                  .header("Content-Type", "application/json")
+                  .header("Idempotency-Key", key)
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"content\":\"same\"}"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(202);
+      var body = dev.chorus.model.json.ChorusJson.mapper().readTree(response.body());
+      startedWorkflows.add(body.at("/query/workflowId").asText());
+      return new ApiClient.Response(response.statusCode(), "application/json", body);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void anotherUsersObjectsAreNotFound() {
+    var api = new ApiClient(port);
+    String owner = api.register();
+    String other = api.register();
+    UUID conversationId = api.createConversation(owner);
+    String queryId =
+        send(api, owner, conversationId, Map.of("content", "mine")).body().at("/query/id").asText();
+
+    assertThat(api.call("GET", "/api/conversations/" + conversationId, other, null).status())
+        .isEqualTo(404);
+    assertThat(
+            api.call("GET", "/api/conversations/" + conversationId + "/messages", other, null)
+                .status())
+        .isEqualTo(404);
+    assertThat(send(api, other, conversationId, Map.of("content", "theirs")).status())
+        .isEqualTo(404);
+    assertThat(api.call("GET", "/api/queries/" + queryId, other, null).status()).isEqualTo(404);
+    assertThat(api.call("GET", "/api/conversations", other, null).body().path("items")).isEmpty();
+
+    try (var ws = new WsClient(port, other)) {
+      ws.await("ready", Duration.ofSeconds(10));
+      ws.send(Map.of("type", "subscribe", "conversationId", conversationId.toString()));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("not_found");
+      ws.send(Map.of("type", "subscribe", "queryId", queryId));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("not_found");
+    }
+  }
+
+  @Test
+  void webSocketRejectsBadFramesButStaysOpen() {
+    var api = new ApiClient(port);
+    String token = api.register();
+    try (var ws = new WsClient(port, null)) {
+      ws.send(Map.of("type", "subscribe", "conversationId", UUID.randomUUID().toString()));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("unauthorized");
+      ws.send(Map.of("type", "auth", "token", token));
+      ws.await("ready", Duration.ofSeconds(10));
+      ws.send("{oops");
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("bad_frame");
+      ws.send(Map.of("type", "dance"));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("unknown_type");
+      ws.send(Map.of("type", "subscribe", "queryId", "not-a-uuid"));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("bad_frame");
+      ws.send(Map.of("type", "ping"));
+      ws.await("pong", Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void conversationsListNewestFirstWithCursor() {
+    var api = new ApiClient(port);
+    String token = api.register();
+    List<UUID> created = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      created.add(api.createConversation(token));
+    }
+    var page1 = api.call("GET", "/api/conversations?limit=3", token, null);
+    assertThat(page1.body().path("items")).hasSize(3);
+    String cursor = page1.body().path("nextCursor").asText();
+    var page2 = api.call("GET", "/api/conversations?limit=3&cursor=" + cursor, token, null);
+    assertThat(page2.body().path("items")).hasSize(2);
+    assertThat(page2.body().path("nextCursor").isNull()).isTrue();
+    List<String> ids = new ArrayList<>();
+    page1.body().path("items").forEach(n -> ids.add(n.path("id").asText()));
+    page2.body().path("items").forEach(n -> ids.add(n.path("id").asText()));
+    assertThat(ids)
+        .containsExactlyElementsOf(created.reversed().stream().map(UUID::toString).toList());
+  }
+
+  private Long messageCount(UUID conversationId) {
+    return jdbc.sql("SELECT count(*) FROM messages WHERE conversation_id = :id")
+        .param("id", conversationId)
+        .query(Long.class)
+        .single();
+  }
+}

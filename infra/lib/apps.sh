@@ -1,0 +1,145 @@
+# shellcheck shell=bash disable=SC2034 # APP_NAMES is used by stack.sh
+# The two Spring Boot apps, run from their executable jars:
+#   worker: workflow-worker/target/workflow-worker-*.jar  (actuator on :$CHORUS_WORKER_PORT)
+#   api:    api-server/target/api-server-*.jar            (HTTP + actuator on :$CHORUS_API_PORT)
+# The environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, SPRING_PROFILES_ACTIVE, ...)
+# is passed through untouched. Extra JVM flags: CHORUS_JAVA_OPTS.
+
+APP_NAMES=(worker api)
+APP_START_TIMEOUT="${CHORUS_APP_START_TIMEOUT:-120}"
+
+app_module() {
+  case $1 in
+    worker) echo workflow-worker ;;
+    api) echo api-server ;;
+    *) die "unknown app '$1' (expected: worker, api)" ;;
+  esac
+}
+app_port() {
+  case $1 in
+    worker) echo "$CHORUS_WORKER_PORT" ;;
+    api) echo "$CHORUS_API_PORT" ;;
+  esac
+}
+app_log() {
+  case $1 in
+    worker) echo "$CHORUS_LOGS/worker.log" ;;
+    api) echo "$CHORUS_LOGS/api-server.log" ;;
+  esac
+}
+app_pidfile() { echo "$CHORUS_RUN/$1.pid"; }
+app_health_url() { echo "http://$CHORUS_HOST:$(app_port "$1")/actuator/health"; }
+
+# The executable (Spring Boot repackaged) jar of a module: not -plain, -sources,
+# -javadoc, -tests; newest if several.
+app_jar() {
+  local module jar best=""
+  module=$(app_module "$1")
+  for jar in "$CHORUS_ROOT/$module/target/$module"-*.jar; do
+    [[ -f $jar ]] || continue
+    case ${jar##*/} in
+      *-plain.jar | *-sources.jar | *-javadoc.jar | *-tests.jar) continue ;;
+    esac
+    if [[ -z $best || $jar -nt $best ]]; then
+      best=$jar
+    fi
+  done
+  [[ -n $best ]] || return 1
+  printf '%s\n' "$best"
+}
+
+app_pid() { read_pid "$(app_pidfile "$1")"; }
+
+app_running() {
+  local jar_marker
+  jar_marker="$(app_module "$1")/target/"
+  pid_alive "$(app_pid "$1")" "$jar_marker"
+}
+
+app_healthy() {
+  curl -fsS -m 3 "$(app_health_url "$1")" 2>/dev/null | grep -q '"status" *: *"UP"'
+}
+
+app_stop() {
+  local name=$1 pid
+  pid=$(app_pid "$name")
+  if app_running "$name"; then
+    log "$name: stopping (pid $pid)"
+    stop_pid "$pid" 30 || die "could not stop $name (pid $pid)"
+  fi
+  rm -f "$(app_pidfile "$name")"
+}
+
+app_launch() {
+  local name=$1 jar log port
+  jar=$(app_jar "$name") ||
+    die "no executable jar in $(app_module "$name")/target/ (looked for $(app_module "$name")-*.jar); build it with: mvn -B -DskipTests package"
+  log=$(app_log "$name")
+  port=$(app_port "$name")
+  if port_open "$port"; then
+    die "port $port (for $name) is already in use by another process ($(port_owner "$port")); stop it first"
+  fi
+  [[ -f $log ]] && mv -f "$log" "$log.1"
+  log "$name: starting ${jar#"$CHORUS_ROOT"/} (log $log)"
+  # The JVM's cwd is the repo root so relative paths in the apps' config behave like `mvn spring-boot:run`.
+  # shellcheck disable=SC2086 # CHORUS_JAVA_OPTS is a list of JVM flags
+  (cd "$CHORUS_ROOT" && exec setsid nohup java ${CHORUS_JAVA_OPTS:-} -jar "$jar" </dev/null >>"$log" 2>&1) &
+  echo $! >"$(app_pidfile "$name")"
+}
+
+app_wait_ready() {
+  local name=$1 deadline=$((SECONDS + APP_START_TIMEOUT)) log
+  log=$(app_log "$name")
+  while ((SECONDS < deadline)); do
+    if ! app_running "$name"; then
+      show_log_tail "$log" 60
+      die "$name exited during startup; see $log"
+    fi
+    if app_healthy "$name"; then
+      log "$name: ready ($(app_health_url "$name"))"
+      return 0
+    fi
+    sleep 2
+  done
+  show_log_tail "$log" 60
+  die "$name (pid $(app_pid "$name")) was not healthy at $(app_health_url "$name") after ${APP_START_TIMEOUT}s; see $log"
+}
+
+apps_build() {
+  [[ -f $CHORUS_ROOT/pom.xml ]] || die "no pom.xml in $CHORUS_ROOT; nothing to build"
+  command -v mvn >/dev/null 2>&1 || die "mvn not found (apt-get install maven)"
+  log "building: mvn -B -q -DskipTests package (JAVA_HOME=$JAVA_HOME)"
+  (cd "$CHORUS_ROOT" && mvn -B -q -Dstyle.color=never -DskipTests package) ||
+    die "the build failed (mvn -B -DskipTests package); fix it and run infra/stack.sh up again"
+}
+
+# (Re)start the given apps: stop, launch all, then wait for each.
+apps_restart() {
+  local name
+  for name in "$@"; do
+    app_jar "$name" >/dev/null ||
+      die "no executable jar in $(app_module "$name")/target/ (looked for $(app_module "$name")-*.jar); is the spring-boot-maven-plugin repackage goal set up? build with: mvn -B -DskipTests package"
+  done
+  for name in "$@"; do app_stop "$name"; done
+  for name in "$@"; do app_launch "$name"; done
+  for name in "$@"; do app_wait_ready "$name"; done
+}
+
+apps_stop() {
+  local name
+  # api first (it talks to the worker through Temporal), then the worker.
+  for name in api worker; do app_stop "$name"; done
+}
+
+app_status() {
+  local name=$1 state pid=""
+  if app_running "$name"; then
+    pid=$(app_pid "$name")
+    if app_healthy "$name"; then state=running; else state=starting; fi
+  elif port_open "$(app_port "$name")"; then
+    state=external
+  else
+    state=stopped
+  fi
+  status_line "$name" "$state" "$pid" "$CHORUS_HOST:$(app_port "$name")" "log $(app_log "$name")"
+}
