@@ -1,9 +1,7 @@
 package dev.chorus.api.conversation;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.api.common.Cursor;
+import dev.chorus.model.agent.AgentListJson;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
 import java.sql.ResultSet;
@@ -17,15 +15,12 @@ import org.springframework.stereotype.Repository;
 
 @Repository
 public class ConversationStore {
-  private static final TypeReference<List<AgentSpec>> AGENTS = new TypeReference<>() {};
   private static final String COLUMNS = "id, title, agents, archived, created_at, updated_at";
 
   private final JdbcClient jdbc;
-  private final ObjectMapper json;
 
-  ConversationStore(JdbcClient jdbc, ObjectMapper json) {
+  ConversationStore(JdbcClient jdbc) {
     this.jdbc = jdbc;
-    this.json = json;
   }
 
   ConversationView insert(UUID userId, String title, List<AgentSpec> agents) {
@@ -35,7 +30,7 @@ public class ConversationStore {
         .param("id", UUID.randomUUID())
         .param("user", userId)
         .param("title", title)
-        .param("agents", write(agents))
+        .param("agents", AgentListJson.write(agents))
         .query(this::map)
         .single();
   }
@@ -74,24 +69,12 @@ public class ConversationStore {
   }
 
   private ConversationView map(ResultSet rs, int row) throws SQLException {
-    try {
-      return new ConversationView(
-          rs.getObject("id", UUID.class),
-          rs.getString("title"),
-          json.readValue(rs.getString("agents"), AGENTS),
-          rs.getBoolean("archived"),
-          rs.getTimestamp("created_at").toInstant(),
-          rs.getTimestamp("updated_at").toInstant());
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("corrupt agents column", e);
-    }
-  }
-
-  private String write(List<AgentSpec> agents) {
-    try {
-      return json.writeValueAsString(agents);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(e);
-    }
+    return new ConversationView(
+        rs.getObject("id", UUID.class),
+        rs.getString("title"),
+        AgentListJson.read(rs.getString("agents")),
+        rs.getBoolean("archived"),
+        rs.getTimestamp("created_at").toInstant(),
+        rs.getTimestamp("updated_at").toInstant());
   }
 }

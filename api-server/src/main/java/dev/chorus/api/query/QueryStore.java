@@ -1,9 +1,7 @@
 package dev.chorus.api.query;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.api.common.Cursor;
+import dev.chorus.model.agent.AgentListJson;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.agent.Usage;
 import dev.chorus.model.api.MessageRole;
@@ -29,18 +27,15 @@ import org.springframework.stereotype.Repository;
 public class QueryStore {
   public record ActiveQuery(UUID queryId, UUID conversationId) {}
 
-  private static final TypeReference<List<AgentSpec>> AGENTS = new TypeReference<>() {};
   private static final String MESSAGE_COLUMNS =
       "id, conversation_id, role, content, query_id, agent, created_at";
   private static final String QUERY_COLUMNS =
       "id, conversation_id, user_id, message_id, status, agents, workflow_id, created_at, completed_at";
 
   private final JdbcClient jdbc;
-  private final ObjectMapper json;
 
-  QueryStore(JdbcClient jdbc, ObjectMapper json) {
+  QueryStore(JdbcClient jdbc) {
     this.jdbc = jdbc;
-    this.json = json;
   }
 
   MessageView insertUserMessage(UUID conversationId, String content) {
@@ -70,7 +65,7 @@ public class QueryStore {
         .param("conversation", conversationId)
         .param("user", userId)
         .param("message", messageId)
-        .param("agents", write(agents))
+        .param("agents", AgentListJson.write(agents))
         .param("workflowId", ChatQueryInput.workflowId(queryId))
         .param("key", idempotencyKey)
         .update();
@@ -158,7 +153,7 @@ public class QueryStore {
                 rs.getObject("conversation_id", UUID.class),
                 rs.getObject("user_id", UUID.class),
                 rs.getObject("message_id", UUID.class),
-                readAgents(rs.getString("agents"))))
+                AgentListJson.read(rs.getString("agents"))))
         .list();
   }
 
@@ -192,7 +187,7 @@ public class QueryStore {
         rs.getObject("conversation_id", UUID.class),
         rs.getObject("message_id", UUID.class),
         QueryStatus.valueOf(rs.getString("status")),
-        readAgents(rs.getString("agents")),
+        AgentListJson.read(rs.getString("agents")),
         responses,
         rs.getString("workflow_id"),
         instant(rs.getTimestamp("created_at")),
@@ -208,22 +203,6 @@ public class QueryStore {
         rs.getObject("query_id", UUID.class),
         rs.getString("agent"),
         instant(rs.getTimestamp("created_at")));
-  }
-
-  private List<AgentSpec> readAgents(String value) {
-    try {
-      return json.readValue(value, AGENTS);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("corrupt agents column", e);
-    }
-  }
-
-  private String write(List<AgentSpec> agents) {
-    try {
-      return json.writeValueAsString(agents);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(e);
-    }
   }
 
   private static Instant instant(Timestamp ts) {

@@ -1,9 +1,6 @@
 package dev.chorus.worker.query;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.agent.AgentListJson;
 import dev.chorus.model.agent.Usage;
 import dev.chorus.model.api.MessageRole;
 import dev.chorus.model.api.MessageView;
@@ -29,13 +26,10 @@ import org.springframework.transaction.annotation.Transactional;
  */
 @Repository
 public class QueryStore {
-  private static final TypeReference<List<AgentSpec>> AGENTS = new TypeReference<>() {};
   private final JdbcClient jdbc;
-  private final ObjectMapper json;
 
-  public QueryStore(JdbcClient jdbc, ObjectMapper json) {
+  public QueryStore(JdbcClient jdbc) {
     this.jdbc = jdbc;
-    this.json = json;
   }
 
   /** Id of the assistant message an agent writes for a query: the same on every attempt. */
@@ -57,7 +51,7 @@ public class QueryStore {
                 rs.getObject("conversation_id", UUID.class),
                 rs.getObject("message_id", UUID.class),
                 QueryStatus.valueOf(rs.getString("status")),
-                readAgents(rs.getString("agents")),
+                AgentListJson.read(rs.getString("agents")),
                 List.of(),
                 rs.getString("workflow_id"),
                 instant(rs.getTimestamp("created_at")),
@@ -175,6 +169,7 @@ public class QueryStore {
                   message_id = excluded.message_id, input_tokens = excluded.input_tokens,
                   output_tokens = excluded.output_tokens, latency_ms = excluded.latency_ms,
                   error = NULL, completed_at = coalesce(responses.completed_at, now())
+              WHERE responses.status <> 'CANCELLED'
             """)
         .param("queryId", task.queryId())
         .param("agent", task.agent().name())
@@ -226,14 +221,6 @@ public class QueryStore {
             """)
         .param("id", queryId)
         .update();
-  }
-
-  private List<AgentSpec> readAgents(String value) {
-    try {
-      return json.readValue(value, AGENTS);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("corrupt agents column", e);
-    }
   }
 
   private static Instant instant(Timestamp ts) {

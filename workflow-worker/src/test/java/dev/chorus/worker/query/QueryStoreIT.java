@@ -1,0 +1,321 @@
+package dev.chorus.worker.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.api.QueryView;
+import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.worker.provider.ChatMessage;
+import dev.chorus.worker.provider.ChatMessage.Role;
+import dev.chorus.worker.support.WorkerIntegrationTest;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/** {@link QueryStore} against the real PostgreSQL of the local stack (schema from Flyway). */
+@WorkerIntegrationTest
+class QueryStoreIT {
+  private static final AgentSpec ALPHA =
+      new AgentSpec("mock", "alpha", "mock/alpha", "You are Alpha.", null, null);
+  private static final AgentSpec BETA = new AgentSpec("mock", "beta", "mock/beta", null, 0.5, 64);
+
+  @Autowired QueryStore store;
+  @Autowired JdbcClient jdbc;
+  @Autowired ObjectMapper json;
+
+  private UUID userId;
+  private UUID conversationId;
+
+  /** Timestamps of fixture messages: one second apart, in insertion order. */
+  private Instant clock;
+
+  @BeforeEach
+  void createUserAndConversation() {
+    userId = UUID.randomUUID();
+    conversationId = UUID.randomUUID();
+    clock = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(1, ChronoUnit.HOURS);
+    jdbc.sql("INSERT INTO users (id, email, password_hash) VALUES (:id, :email, 'x')")
+        .param("id", userId)
+        .param("email", "store-it-" + userId + "@example.test")
+        .update();
+    jdbc.sql("INSERT INTO conversations (id, user_id, title) VALUES (:id, :userId, 'store IT')")
+        .param("id", conversationId)
+        .param("userId", userId)
+        .update();
+  }
+
+  @AfterEach
+  void deleteFixtures() {
+    // Cascades to conversations, messages, queries and responses.
+    jdbc.sql("DELETE FROM users WHERE id = :id").param("id", userId).update();
+  }
+
+  @Test
+  void markRunningMovesAPendingQueryOnlyOnce() {
+    AgentTask task = newQuery("What is a workflow?", ALPHA, BETA);
+    assertThat(status(task.queryId())).isEqualTo("PENDING");
+
+    assertThat(store.markRunning(task.queryId())).isTrue();
+    Timestamp startedAt = queryColumn(task.queryId(), "started_at", Timestamp.class);
+    assertThat(store.markRunning(task.queryId())).isFalse();
+
+    assertThat(status(task.queryId())).isEqualTo("RUNNING");
+    assertThat(startedAt).isNotNull();
+    assertThat(queryColumn(task.queryId(), "started_at", Timestamp.class)).isEqualTo(startedAt);
+    QueryView view = store.findQuery(task.queryId()).orElseThrow();
+    assertThat(view.status()).isEqualTo(QueryStatus.RUNNING);
+    assertThat(view.agents()).containsExactly(ALPHA, BETA);
+    assertThat(view.workflowId()).isEqualTo("query-" + task.queryId());
+    assertThat(store.markRunning(UUID.randomUUID())).isFalse();
+  }
+
+  @Test
+  void startAndCompleteResponseAreIdempotent() {
+    AgentTask task = newQuery("Say hello", ALPHA);
+    UUID expectedId = QueryStore.assistantMessageId(task.queryId(), "mock/alpha");
+    String content = "Hello, wörld — café 🎵 若水";
+
+    store.startResponse(task, 1);
+    assertThat(response(task).get("status")).isEqualTo("STREAMING");
+    store.startResponse(task, 2);
+    UUID first = store.completeResponse(task, 2, content, new Usage(11, 22), 345);
+    Timestamp completedAt = (Timestamp) response(task).get("completed_at");
+    // The activity ran again after it had persisted (e.g. its completion was lost).
+    UUID second = store.completeResponse(task, 2, content, new Usage(11, 22), 345);
+    // A late attempt starting after completion must not reopen the response.
+    store.startResponse(task, 3);
+
+    assertThat(first).isEqualTo(expectedId).isEqualTo(second);
+    assertThat(expectedId)
+        .isEqualTo(QueryStore.assistantMessageId(task.queryId(), "mock/alpha"))
+        .isNotEqualTo(QueryStore.assistantMessageId(task.queryId(), "mock/beta"));
+    List<Map<String, Object>> messages =
+        jdbc.sql(
+                """
+                SELECT id, role, content, agent, conversation_id FROM messages
+                WHERE query_id = :queryId AND role = 'assistant'
+                """)
+            .param("queryId", task.queryId())
+            .query()
+            .listOfRows();
+    assertThat(messages).hasSize(1);
+    assertThat(messages.getFirst())
+        .containsEntry("id", expectedId)
+        .containsEntry("content", content)
+        .containsEntry("agent", "mock/alpha")
+        .containsEntry("conversation_id", conversationId);
+
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM responses WHERE query_id = :q")
+                .param("q", task.queryId())
+                .query(Long.class)
+                .single())
+        .isEqualTo(1L);
+    Map<String, Object> response = response(task);
+    assertThat(response)
+        .containsEntry("status", "COMPLETED")
+        .containsEntry("content", content)
+        .containsEntry("message_id", expectedId)
+        .containsEntry("attempt", 2)
+        .containsEntry("provider", "mock")
+        .containsEntry("model", "alpha")
+        .containsEntry("input_tokens", 11L)
+        .containsEntry("output_tokens", 22L)
+        .containsEntry("latency_ms", 345L)
+        .containsEntry("error", null);
+    assertThat(response.get("completed_at")).isNotNull().isEqualTo(completedAt);
+  }
+
+  @Test
+  void failResponseDoesNotOverwriteACompletedResponse() {
+    AgentTask alpha = newQuery("Say hello", ALPHA, BETA);
+    AgentTask beta = new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA);
+
+    store.startResponse(alpha, 1);
+    store.completeResponse(alpha, 1, "hello", new Usage(1, 1), 5);
+    store.failResponse(alpha, "Timeout: too late");
+    store.startResponse(beta, 1);
+    store.failResponse(beta, "UnknownModel: no such model");
+
+    assertThat(response(alpha))
+        .containsEntry("status", "COMPLETED")
+        .containsEntry("content", "hello")
+        .containsEntry("error", null);
+    assertThat(response(beta))
+        .containsEntry("status", "FAILED")
+        .containsEntry("error", "UnknownModel: no such model");
+    assertThat(response(beta).get("completed_at")).isNotNull();
+  }
+
+  @Test
+  void failResponseCreatesTheRowWhenTheAgentNeverStarted() {
+    AgentTask task = newQuery("Say hello", BETA);
+
+    store.failResponse(task, "UnknownProvider: provider 'mock' is not configured");
+
+    assertThat(response(task))
+        .containsEntry("status", "FAILED")
+        .containsEntry("provider", "mock")
+        .containsEntry("model", "beta")
+        .containsEntry("error", "UnknownProvider: provider 'mock' is not configured");
+  }
+
+  @Test
+  void loadContextHasTheSystemPromptThenUserTurnsAndOnlyThisAgentsAnswersInOrder() {
+    userMessage("What is Temporal?");
+    UUID earlierQuery = UUID.randomUUID();
+    assistantMessage(earlierQuery, "mock/alpha", "Alpha: a workflow engine.");
+    assistantMessage(earlierQuery, "mock/beta", "Beta: something else.");
+    AgentTask alpha = newQuery("And Redis Streams?", ALPHA);
+    AgentTask beta = new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA);
+    // Written after the message being answered: never part of its context.
+    userMessage("A later question");
+    assistantMessage(alpha.queryId(), "mock/alpha", "Alpha's answer to this very query");
+
+    assertThat(store.loadContext(alpha, 20))
+        .containsExactly(
+            new ChatMessage(Role.SYSTEM, "You are Alpha."),
+            new ChatMessage(Role.USER, "What is Temporal?"),
+            new ChatMessage(Role.ASSISTANT, "Alpha: a workflow engine."),
+            new ChatMessage(Role.USER, "And Redis Streams?"));
+    assertThat(store.loadContext(beta, 20))
+        .containsExactly(
+            new ChatMessage(Role.USER, "What is Temporal?"),
+            new ChatMessage(Role.ASSISTANT, "Beta: something else."),
+            new ChatMessage(Role.USER, "And Redis Streams?"));
+    // Newest turns first when cut; the system prompt is always there.
+    assertThat(store.loadContext(alpha, 2))
+        .containsExactly(
+            new ChatMessage(Role.SYSTEM, "You are Alpha."),
+            new ChatMessage(Role.ASSISTANT, "Alpha: a workflow engine."),
+            new ChatMessage(Role.USER, "And Redis Streams?"));
+  }
+
+  @Test
+  void finishQueryDoesNotChangeAnAlreadyFinalQuery() {
+    AgentTask task = newQuery("Say hello", ALPHA);
+    store.markRunning(task.queryId());
+
+    store.finishQuery(task.queryId(), QueryStatus.PARTIAL);
+    Timestamp completedAt = queryColumn(task.queryId(), "completed_at", Timestamp.class);
+    store.finishQuery(task.queryId(), QueryStatus.FAILED);
+    store.finishQuery(task.queryId(), QueryStatus.COMPLETED);
+
+    assertThat(status(task.queryId())).isEqualTo("PARTIAL");
+    assertThat(completedAt).isNotNull();
+    assertThat(queryColumn(task.queryId(), "completed_at", Timestamp.class)).isEqualTo(completedAt);
+    // markRunning cannot reopen it either.
+    assertThat(store.markRunning(task.queryId())).isFalse();
+    assertThat(store.findQuery(task.queryId()).orElseThrow().status())
+        .isEqualTo(QueryStatus.PARTIAL);
+  }
+
+  @Test
+  void finishQueryEndsAPendingQuery() {
+    AgentTask task = newQuery("Say hello", ALPHA);
+
+    store.finishQuery(task.queryId(), QueryStatus.CANCELLED);
+
+    assertThat(status(task.queryId())).isEqualTo("CANCELLED");
+  }
+
+  // --- fixtures -------------------------------------------------------------------------------
+
+  /**
+   * A user message and its PENDING query, as api-server writes them; the task of its first agent.
+   */
+  private AgentTask newQuery(String text, AgentSpec... agents) {
+    UUID messageId = userMessage(text);
+    UUID queryId = UUID.randomUUID();
+    jdbc.sql(
+            """
+            INSERT INTO queries (id, conversation_id, user_id, message_id, status, agents, workflow_id)
+            VALUES (:id, :conversationId, :userId, :messageId, 'PENDING', CAST(:agents AS jsonb),
+                    :workflowId)
+            """)
+        .param("id", queryId)
+        .param("conversationId", conversationId)
+        .param("userId", userId)
+        .param("messageId", messageId)
+        .param("agents", toJson(List.of(agents)))
+        .param("workflowId", "query-" + queryId)
+        .update();
+    return new AgentTask(queryId, conversationId, messageId, agents[0]);
+  }
+
+  private UUID userMessage(String text) {
+    UUID id = UUID.randomUUID();
+    jdbc.sql(
+            """
+            INSERT INTO messages (id, conversation_id, role, content, created_at)
+            VALUES (:id, :conversationId, 'user', :content, :createdAt)
+            """)
+        .param("id", id)
+        .param("conversationId", conversationId)
+        .param("content", text)
+        .param("createdAt", tick())
+        .update();
+    return id;
+  }
+
+  private void assistantMessage(UUID queryId, String agent, String text) {
+    jdbc.sql(
+            """
+            INSERT INTO messages (id, conversation_id, role, content, query_id, agent, created_at)
+            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent, :createdAt)
+            """)
+        .param("id", UUID.randomUUID())
+        .param("conversationId", conversationId)
+        .param("content", text)
+        .param("queryId", queryId)
+        .param("agent", agent)
+        .param("createdAt", tick())
+        .update();
+  }
+
+  private OffsetDateTime tick() {
+    clock = clock.plusSeconds(1);
+    return OffsetDateTime.ofInstant(clock, ZoneOffset.UTC);
+  }
+
+  private String toJson(Object value) {
+    try {
+      return json.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private String status(UUID queryId) {
+    return queryColumn(queryId, "status", String.class);
+  }
+
+  private <T> T queryColumn(UUID queryId, String column, Class<T> type) {
+    return jdbc.sql("SELECT " + column + " FROM queries WHERE id = :id")
+        .param("id", queryId)
+        .query(type)
+        .single();
+  }
+
+  private Map<String, Object> response(AgentTask task) {
+    return jdbc.sql("SELECT * FROM responses WHERE query_id = :q AND agent = :a")
+        .param("q", task.queryId())
+        .param("a", task.agent().name())
+        .query()
+        .singleRow();
+  }
+}

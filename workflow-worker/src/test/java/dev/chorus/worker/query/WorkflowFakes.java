@@ -1,0 +1,114 @@
+package dev.chorus.worker.query;
+
+import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.api.ResponseStatus;
+import dev.chorus.model.workflow.AgentOutcome;
+import dev.chorus.model.workflow.AgentStreamActivities;
+import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.model.workflow.QueryLifecycleActivities;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityInfo;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Hand-written activity fakes for workflow tests. Both fakes append to one shared {@link CallLog},
+ * so a test can check the order of lifecycle and streaming calls across task queues.
+ */
+final class WorkflowFakes {
+  private WorkflowFakes() {}
+
+  /** Every activity call the fakes saw, in the order they were called. */
+  static final class CallLog {
+    private final List<Call> calls = new CopyOnWriteArrayList<>();
+
+    void add(Call call) {
+      calls.add(call);
+    }
+
+    List<Call> all() {
+      return List.copyOf(calls);
+    }
+
+    <T extends Call> List<T> of(Class<T> type) {
+      return calls.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+  }
+
+  sealed interface Call {}
+
+  record MarkRunning(UUID queryId) implements Call {}
+
+  record RecordFailure(AgentTask task, String error) implements Call {}
+
+  record FinishQuery(UUID queryId, UUID conversationId, QueryStatus status) implements Call {}
+
+  /** One attempt of {@code streamResponse}, with where and how often Temporal ran it. */
+  record StreamCall(String agent, int attempt, String taskQueue, AgentTask task) implements Call {}
+
+  static final class FakeLifecycle implements QueryLifecycleActivities {
+    private final CallLog log;
+
+    FakeLifecycle(CallLog log) {
+      this.log = log;
+    }
+
+    @Override
+    public void markRunning(UUID queryId) {
+      log.add(new MarkRunning(queryId));
+    }
+
+    @Override
+    public void recordResponseFailure(AgentTask task, String error) {
+      log.add(new RecordFailure(task, error));
+    }
+
+    @Override
+    public void finishQuery(UUID queryId, UUID conversationId, QueryStatus status) {
+      log.add(new FinishQuery(queryId, conversationId, status));
+    }
+  }
+
+  /** What an agent's activity does on a given attempt: return an outcome or throw. */
+  @FunctionalInterface
+  interface Behavior {
+    AgentOutcome run(AgentTask task, int attempt);
+  }
+
+  /** Answers with a fixed text; the default for agents without a scripted behavior. */
+  static AgentOutcome completed(AgentTask task) {
+    String text = "answer of " + task.agent().name();
+    return new AgentOutcome(
+        task.agent().name(), ResponseStatus.COMPLETED, text.length(), new Usage(3, 4), 7, null);
+  }
+
+  static final class FakeAgentStream implements AgentStreamActivities {
+    private final CallLog log;
+    private final Map<String, Behavior> behaviors = new ConcurrentHashMap<>();
+
+    FakeAgentStream(CallLog log) {
+      this.log = log;
+    }
+
+    /** Scripts the agent named {@code agent}; others complete on the first attempt. */
+    FakeAgentStream on(String agent, Behavior behavior) {
+      behaviors.put(agent, behavior);
+      return this;
+    }
+
+    @Override
+    public AgentOutcome streamResponse(AgentTask task) {
+      ActivityInfo info = Activity.getExecutionContext().getInfo();
+      log.add(
+          new StreamCall(
+              task.agent().name(), info.getAttempt(), info.getActivityTaskQueue(), task));
+      return behaviors
+          .getOrDefault(task.agent().name(), (t, attempt) -> completed(t))
+          .run(task, info.getAttempt());
+    }
+  }
+}

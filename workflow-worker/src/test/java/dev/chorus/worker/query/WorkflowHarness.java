@@ -1,0 +1,98 @@
+package dev.chorus.worker.query;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.workflow.ChatQueryInput;
+import dev.chorus.model.workflow.ChatQueryWorkflow;
+import dev.chorus.model.workflow.ChorusSearchAttributes;
+import dev.chorus.model.workflow.TaskQueues;
+import dev.chorus.worker.query.WorkflowFakes.CallLog;
+import dev.chorus.worker.query.WorkflowFakes.FakeAgentStream;
+import dev.chorus.worker.query.WorkflowFakes.FakeLifecycle;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.SearchAttributeKey;
+import io.temporal.common.SearchAttributes;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * An in-memory, time-skipping Temporal with the real {@link ChatQueryWorkflowImpl} on the queries
+ * task queue and hand-written activity fakes: lifecycle on {@link TaskQueues#QUERIES}, streaming on
+ * the provider queues {@code mock} and {@code other}.
+ */
+final class WorkflowHarness implements AutoCloseable {
+  static final String OTHER_PROVIDER = "other";
+  static final List<String> PROVIDERS = List.of("mock", OTHER_PROVIDER);
+
+  static final AgentSpec ALPHA = new AgentSpec("mock", "alpha", "mock/alpha", null, null, null);
+  static final AgentSpec BETA =
+      new AgentSpec(OTHER_PROVIDER, "beta", "critic", "Be brief.", 0.2, 256);
+
+  final TestWorkflowEnvironment env;
+  final CallLog log = new CallLog();
+  final FakeLifecycle lifecycle = new FakeLifecycle(log);
+  final FakeAgentStream agents = new FakeAgentStream(log);
+
+  WorkflowHarness() {
+    env = TestWorkflowEnvironment.newInstance();
+    for (SearchAttributeKey<?> key :
+        List.of(
+            ChorusSearchAttributes.USER_ID,
+            ChorusSearchAttributes.CONVERSATION_ID,
+            ChorusSearchAttributes.PROVIDERS,
+            ChorusSearchAttributes.STATUS)) {
+      env.registerSearchAttribute(key.getName(), key.getValueType());
+    }
+    Worker queries = env.newWorker(TaskQueues.QUERIES);
+    queries.registerWorkflowImplementationTypes(ChatQueryWorkflowImpl.class);
+    queries.registerActivitiesImplementations(lifecycle);
+    for (String provider : PROVIDERS) {
+      env.newWorker(TaskQueues.provider(provider)).registerActivitiesImplementations(agents);
+    }
+    env.start();
+  }
+
+  WorkflowClient client() {
+    return env.getWorkflowClient();
+  }
+
+  static ChatQueryInput input(UUID queryId, AgentSpec... agents) {
+    return new ChatQueryInput(
+        queryId,
+        UUID.nameUUIDFromBytes(("conversation:" + queryId).getBytes(UTF_8)),
+        UUID.nameUUIDFromBytes(("user:" + queryId).getBytes(UTF_8)),
+        UUID.nameUUIDFromBytes(("message:" + queryId).getBytes(UTF_8)),
+        List.of(agents));
+  }
+
+  /** A stub started the way api-server starts it: id {@code query-<id>} and search attributes. */
+  ChatQueryWorkflow newWorkflow(ChatQueryInput input) {
+    List<String> providers = input.agents().stream().map(AgentSpec::provider).distinct().toList();
+    return client()
+        .newWorkflowStub(
+            ChatQueryWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.QUERIES)
+                .setWorkflowId(ChatQueryInput.workflowId(input.queryId()))
+                .setTypedSearchAttributes(
+                    SearchAttributes.newBuilder()
+                        .set(ChorusSearchAttributes.USER_ID, input.userId().toString())
+                        .set(
+                            ChorusSearchAttributes.CONVERSATION_ID,
+                            input.conversationId().toString())
+                        .set(ChorusSearchAttributes.PROVIDERS, providers)
+                        .set(ChorusSearchAttributes.STATUS, QueryStatus.PENDING.name())
+                        .build())
+                .build());
+  }
+
+  @Override
+  public void close() {
+    env.close();
+  }
+}

@@ -1,0 +1,138 @@
+package dev.chorus.worker.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.event.QueryEvent;
+import dev.chorus.model.stream.RedisKeys;
+import dev.chorus.worker.support.WorkerIntegrationTest;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.connection.stream.MapRecord;
+import org.springframework.data.redis.connection.stream.RecordId;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.test.context.TestPropertySource;
+
+/** {@link QueryEventPublisher} against the real Redis of the local stack (db 1, own key prefix). */
+@WorkerIntegrationTest
+@TestPropertySource(
+    properties = {
+      "chorus.stream.max-length=" + QueryEventPublisherIT.MAX_LENGTH,
+      "chorus.stream.retain-after-completion=90s"
+    })
+class QueryEventPublisherIT {
+  static final int MAX_LENGTH = 10;
+
+  @Autowired QueryEventPublisher publisher;
+  @Autowired StringRedisTemplate redis;
+  @Autowired ObjectMapper json;
+  @Autowired StreamProperties properties;
+
+  private RedisKeys keys;
+  private UUID queryId;
+  private UUID conversationId;
+
+  @BeforeEach
+  void setUp() {
+    // Never touch keys of a running stack.
+    assertThat(properties.keyPrefix()).startsWith("test-").hasSizeGreaterThan(20);
+    assertThat(properties.maxLength()).isEqualTo(MAX_LENGTH);
+    keys = new RedisKeys(properties.keyPrefix());
+    queryId = UUID.randomUUID();
+    conversationId = UUID.randomUUID();
+  }
+
+  @AfterEach
+  void deleteKeys() {
+    Set<String> ours = redis.keys(properties.keyPrefix() + ":*");
+    if (ours != null && !ours.isEmpty()) {
+      redis.delete(ours);
+    }
+  }
+
+  @Test
+  void eventsAreStreamEntriesOfJsonWithTheTypeFirst() throws Exception {
+    var delta = new QueryEvent.Delta(queryId, conversationId, "mock/alpha", 2, 7, "café 🎵 若水");
+    var completed = new QueryEvent.QueryCompleted(queryId, conversationId, QueryStatus.PARTIAL);
+
+    RecordId deltaId = publisher.publish(delta);
+    RecordId completedId = publisher.publish(completed);
+
+    List<MapRecord<String, Object, Object>> entries =
+        redis.opsForStream().range(keys.queryStream(queryId), Range.unbounded());
+    assertThat(entries).extracting(MapRecord::getId).containsExactly(deltaId, completedId);
+    assertThat(entries).allSatisfy(e -> assertThat(e.getValue()).containsOnlyKeys("e"));
+
+    String deltaJson = (String) entries.get(0).getValue().get(RedisKeys.EVENT_FIELD);
+    assertThat(deltaJson).startsWith("{\"type\":\"delta\"");
+    JsonNode node = json.readTree(deltaJson);
+    assertThat(node.get("queryId").asText()).isEqualTo(queryId.toString());
+    assertThat(node.get("conversationId").asText()).isEqualTo(conversationId.toString());
+    assertThat(node.get("agent").asText()).isEqualTo("mock/alpha");
+    assertThat(node.get("attempt").asInt()).isEqualTo(2);
+    assertThat(node.get("seq").asLong()).isEqualTo(7);
+    assertThat(node.get("text").asText()).isEqualTo("café 🎵 若水");
+    assertThat(json.readValue(deltaJson, QueryEvent.class)).isEqualTo(delta);
+
+    String completedJson = (String) entries.get(1).getValue().get(RedisKeys.EVENT_FIELD);
+    assertThat(completedJson).startsWith("{\"type\":\"query_completed\"");
+    assertThat(json.readTree(completedJson).get("status").asText()).isEqualTo("PARTIAL");
+    assertThat(json.readValue(completedJson, QueryEvent.class)).isEqualTo(completed);
+  }
+
+  @Test
+  void maxLengthKeepsTheStreamBounded() {
+    int published = 1_000;
+    for (int seq = 0; seq < published; seq++) {
+      publisher.publish(
+          new QueryEvent.Delta(queryId, conversationId, "mock/alpha", 1, seq, "token " + seq));
+    }
+
+    Long length = redis.opsForStream().size(keys.queryStream(queryId));
+    // MAXLEN ~ trims whole macro nodes (100 entries by default), so a bit more than the cap stays.
+    assertThat(length).isGreaterThanOrEqualTo((long) MAX_LENGTH).isLessThan(published / 4L);
+    // What is kept is the newest.
+    List<MapRecord<String, Object, Object>> last =
+        redis.opsForStream().reverseRange(keys.queryStream(queryId), Range.unbounded());
+    assertThat((String) last.getFirst().getValue().get(RedisKeys.EVENT_FIELD))
+        .contains("\"seq\":" + (published - 1));
+  }
+
+  @Test
+  void announceWritesTheQueryToTheAnnouncementsStream() {
+    UUID otherQuery = UUID.randomUUID();
+    publisher.announce(queryId, conversationId);
+    publisher.announce(otherQuery, conversationId);
+
+    List<MapRecord<String, Object, Object>> entries =
+        redis.opsForStream().range(keys.queryAnnouncements(), Range.unbounded());
+    assertThat(entries)
+        .extracting(MapRecord::getValue)
+        .containsExactly(
+            Map.of("queryId", queryId.toString(), "conversationId", conversationId.toString()),
+            Map.of("queryId", otherQuery.toString(), "conversationId", conversationId.toString()));
+  }
+
+  @Test
+  void expireLaterSetsTheRetentionTtlOnTheQueryStream() {
+    publisher.publish(
+        new QueryEvent.QueryCompleted(queryId, conversationId, QueryStatus.COMPLETED));
+    String key = keys.queryStream(queryId);
+    assertThat(redis.getExpire(key, TimeUnit.SECONDS)).isEqualTo(-1L);
+
+    publisher.expireLater(queryId);
+
+    assertThat(redis.getExpire(key, TimeUnit.SECONDS)).isBetween(80L, 90L);
+    assertThat(redis.hasKey(keys.queryAnnouncements())).isFalse();
+  }
+}
