@@ -14,6 +14,7 @@ import dev.chorus.worker.stream.QueryEventPublisher;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.spring.boot.ActivityImpl;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.stereotype.Component;
 
 /**
@@ -28,12 +29,17 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   private final ProviderRegistry providers;
   private final QueryStore store;
   private final QueryEventPublisher events;
+  private final HeartbeatKeeper heartbeats;
 
-  public AgentStreamActivitiesImpl(
-      ProviderRegistry providers, QueryStore store, QueryEventPublisher events) {
+  AgentStreamActivitiesImpl(
+      ProviderRegistry providers,
+      QueryStore store,
+      QueryEventPublisher events,
+      HeartbeatKeeper heartbeats) {
     this.providers = providers;
     this.store = store;
     this.events = events;
+    this.heartbeats = heartbeats;
   }
 
   @Override
@@ -67,8 +73,10 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
 
     long started = System.nanoTime();
     StringBuilder text = new StringBuilder();
+    AtomicInteger produced = new AtomicInteger();
     long[] seq = {0};
     Usage usage;
+    HeartbeatKeeper.Handle keeper = heartbeats.keep(context, produced::get);
     try {
       usage =
           provider.stream(
@@ -78,6 +86,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                   return;
                 }
                 text.append(delta);
+                produced.set(text.length());
                 events.publish(
                     new QueryEvent.Delta(
                         task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta));
@@ -86,6 +95,8 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
+    } finally {
+      keeper.close();
     }
     long latencyMs = (System.nanoTime() - started) / 1_000_000;
     String content = text.toString();
