@@ -14,6 +14,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -26,9 +27,9 @@ import org.springframework.test.context.ActiveProfiles;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("test")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ApiIT {
-  private static final List<String> startedWorkflows = new ArrayList<>();
-  private static WorkflowClient temporal;
+  private final List<String> startedWorkflows = new ArrayList<>();
 
   @LocalServerPort int port;
   @Autowired JdbcClient jdbc;
@@ -40,10 +41,10 @@ class ApiIT {
   }
 
   @AfterAll
-  static void terminateWorkflows() {
+  void terminateWorkflows() {
     for (String id : startedWorkflows) {
       try {
-        temporal.newUntypedWorkflowStub(id).terminate("test cleanup");
+        workflowClient.newUntypedWorkflowStub(id).terminate("test cleanup");
       } catch (RuntimeException alreadyDone) {
         // Finished or never started.
       }
@@ -51,7 +52,6 @@ class ApiIT {
   }
 
   private ApiClient.Response send(ApiClient api, String token, UUID conversationId, Object body) {
-    temporal = workflowClient;
     var response =
         api.call("POST", "/api/conversations/" + conversationId + "/messages", token, body);
     if (response.status() == 202) {
@@ -175,26 +175,16 @@ class ApiIT {
 
   private ApiClient.Response sendWithKey(
       ApiClient api, String token, UUID conversationId, String key) {
-    var http = java.net.http.HttpClient.newHttpClient();
-    try {
-      var response =
-          http.send(
-              java.net.http.HttpRequest.newBuilder(
-                      java.net.URI.create(
-                          api.base() + "/api/conversations/" + conversationId + "/messages"))
-                  .header("Authorization", "Bearer " + token)
-                  .header("Content-Type", "application/json")
-                  .header("Idempotency-Key", key)
-                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"content\":\"same\"}"))
-                  .build(),
-              java.net.http.HttpResponse.BodyHandlers.ofString());
-      assertThat(response.statusCode()).isEqualTo(202);
-      var body = dev.chorus.model.json.ChorusJson.mapper().readTree(response.body());
-      startedWorkflows.add(body.at("/query/workflowId").asText());
-      return new ApiClient.Response(response.statusCode(), "application/json", body);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+    var response =
+        api.call(
+            "POST",
+            "/api/conversations/" + conversationId + "/messages",
+            token,
+            Map.of("content", "same"),
+            Map.of("Idempotency-Key", key));
+    assertThat(response.status()).isEqualTo(202);
+    startedWorkflows.add(response.body().at("/query/workflowId").asText());
+    return response;
   }
 
   @Test

@@ -91,8 +91,9 @@ public class QueryStore {
     return jdbc.sql("SELECT " + QUERY_COLUMNS + " FROM queries WHERE id = :id AND user_id = :user")
         .param("id", queryId)
         .param("user", userId)
-        .query((rs, i) -> query(rs, responses(queryId)))
-        .optional();
+        .query(QueryStore::query)
+        .optional()
+        .map(q -> q.withResponses(responses(queryId)));
   }
 
   Optional<MessageView> findMessage(UUID messageId) {
@@ -181,14 +182,14 @@ public class QueryStore {
         .list();
   }
 
-  private QueryView query(ResultSet rs, List<ResponseView> responses) throws SQLException {
+  private static QueryView query(ResultSet rs, int row) throws SQLException {
     return new QueryView(
         rs.getObject("id", UUID.class),
         rs.getObject("conversation_id", UUID.class),
         rs.getObject("message_id", UUID.class),
         QueryStatus.valueOf(rs.getString("status")),
         AgentListJson.read(rs.getString("agents")),
-        responses,
+        List.of(),
         rs.getString("workflow_id"),
         instant(rs.getTimestamp("created_at")),
         instant(rs.getTimestamp("completed_at")));

@@ -28,11 +28,21 @@ public final class ApiClient {
   }
 
   public Response call(String method, String path, String token, Object body) {
+    return call(method, path, token, body, java.util.Map.of());
+  }
+
+  public Response call(
+      String method,
+      String path,
+      String token,
+      Object body,
+      java.util.Map<String, String> headers) {
     try {
       var builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
       if (token != null) {
         builder.header("Authorization", "Bearer " + token);
       }
+      headers.forEach(builder::header);
       if (body != null) {
         builder.header("Content-Type", "application/json");
         String text = body instanceof String s ? s : JSON.writeValueAsString(body);

@@ -15,4 +15,31 @@ public record QueryView(
     List<ResponseView> responses,
     String workflowId,
     Instant createdAt,
-    Instant completedAt) {}
+    Instant completedAt) {
+
+  public QueryView withResponses(List<ResponseView> newResponses) {
+    return new QueryView(
+        id,
+        conversationId,
+        messageId,
+        status,
+        agents,
+        newResponses,
+        workflowId,
+        createdAt,
+        completedAt);
+  }
+
+  public QueryView withStatus(QueryStatus newStatus) {
+    return new QueryView(
+        id,
+        conversationId,
+        messageId,
+        newStatus,
+        agents,
+        responses,
+        workflowId,
+        createdAt,
+        completedAt);
+  }
+}

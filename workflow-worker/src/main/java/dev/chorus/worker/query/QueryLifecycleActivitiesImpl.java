@@ -39,18 +39,9 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
     var message = store.findMessage(query.messageId()).orElseThrow();
     events.announce(queryId, query.conversationId());
     events.publish(new QueryEvent.MessageCreated(queryId, query.conversationId(), message));
-    var running =
-        new dev.chorus.model.api.QueryView(
-            query.id(),
-            query.conversationId(),
-            query.messageId(),
-            QueryStatus.RUNNING,
-            query.agents(),
-            query.responses(),
-            query.workflowId(),
-            query.createdAt(),
-            null);
-    events.publish(new QueryEvent.QueryStarted(queryId, query.conversationId(), running));
+    events.publish(
+        new QueryEvent.QueryStarted(
+            queryId, query.conversationId(), query.withStatus(QueryStatus.RUNNING)));
     store.markRunning(queryId);
   }
 
