@@ -47,6 +47,22 @@ java_env() {
   chorus_java_env "$CHORUS_JAVA_MIN" || exit 1
 }
 
+# Users' own provider keys are sealed with CHORUS_MASTER_KEYS (id:base64key[,...]; the first
+# seals, all open). Unless it is set, both apps get a key generated once into .chorus/master.key.
+master_key_env() {
+  local file="$CHORUS_STATE/master.key"
+  [[ -n ${CHORUS_MASTER_KEYS:-} ]] && return 0
+  if [[ ! -s $file ]]; then
+    chorus_ensure_dirs
+    (umask 077 && printf 'k%s:%s\n' "$(date -u +%Y%m%d)" "$(head -c 32 /dev/urandom | base64 -w0)" >"$file.tmp")
+    mv -f "$file.tmp" "$file"
+    log "generated the master key for users' provider keys: $file (keep it: stored keys need it)"
+  fi
+  chmod 600 "$file"
+  CHORUS_MASTER_KEYS=$(<"$file")
+  export CHORUS_MASTER_KEYS
+}
+
 cmd_services() {
   cmd_install
   pg_start
@@ -59,6 +75,7 @@ cmd_up() {
   cmd_services
   java_env
   apps_build
+  master_key_env
   apps_restart "${APP_NAMES[@]}"
   local key provider_note="the built-in 'mock' provider is used (no provider API key is set)"
   for key in OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY GOOGLE_API_KEY OLLAMA_BASE_URL; do
@@ -128,6 +145,7 @@ cmd_restart_app() {
     *) die "usage: infra/stack.sh restart-app worker|api|all" ;;
   esac
   java_env
+  master_key_env
   if [[ -n $name ]]; then
     apps_restart "$name"
   else

@@ -40,6 +40,32 @@ class ApiIT {
     Stack.require();
   }
 
+  /**
+   * What workers would have registered (other tests' workers may share this database, so every row
+   * this class relies on is set to the state it expects).
+   */
+  @BeforeAll
+  void providersServedByWorkers() {
+    jdbc.sql(
+            """
+            INSERT INTO providers (id, kind, server_configured, health, health_detail, checked_at)
+            VALUES ('mock', 'mock', true, 'UP', '2 models', now()),
+                   ('test-up', 'openai-compatible', true, 'UP', '1 models', now()),
+                   ('test-nokey', 'openai-compatible', false, 'UNCONFIGURED', 'no server key', now())
+            ON CONFLICT (id) DO UPDATE
+              SET kind = excluded.kind, server_configured = excluded.server_configured,
+                  health = excluded.health, health_detail = excluded.health_detail
+            """)
+        .update();
+    jdbc.sql(
+            """
+            INSERT INTO provider_models (provider, model, display_name, context_window, synced_at)
+            VALUES ('test-up', 'big-1', 'Big One', 8192, now())
+            ON CONFLICT (provider, model) DO UPDATE SET context_window = excluded.context_window
+            """)
+        .update();
+  }
+
   @AfterAll
   void terminateWorkflows() {
     for (String id : startedWorkflows) {
@@ -143,11 +169,56 @@ class ApiIT {
             Map.of("content", "hi", "agents", List.of(Map.of("provider", "nope", "model", "m"))));
     assertThat(unknownProvider.status()).isEqualTo(400);
     assertThat(unknownProvider.body().path("detail").asText()).contains("nope");
+    var keyless =
+        send(
+            api,
+            token,
+            conversationId,
+            Map.of(
+                "content",
+                "hi",
+                "agents",
+                List.of(Map.of("provider", "test-nokey", "model", "m"))));
+    assertThat(keyless.status()).isEqualTo(400);
+    assertThat(keyless.body().path("detail").asText())
+        .contains("no server key", "/api/me/credentials/test-nokey");
     assertThat(api.call("GET", "/api/conversations?limit=500", token, null).status())
         .isEqualTo(400);
     assertThat(api.call("GET", "/api/conversations?cursor=not-a-cursor", token, null).status())
         .isEqualTo(400);
     assertThat(messageCount(conversationId)).isEqualTo(before);
+  }
+
+  @Test
+  void providersListHealthModelsAndAvailabilityForTheCaller() {
+    var api = new ApiClient(port);
+    String token = api.register();
+    var response = api.call("GET", "/api/providers", token, null);
+    assertThat(response.status()).isEqualTo(200);
+    var items = response.body().path("items");
+    var up = find(items, "test-up");
+    assertThat(up.path("kind").asText()).isEqualTo("openai-compatible");
+    assertThat(up.path("available").asBoolean()).isTrue();
+    assertThat(up.at("/health/status").asText()).isEqualTo("UP");
+    assertThat(up.at("/models/0/id").asText()).isEqualTo("big-1");
+    assertThat(up.at("/models/0/displayName").asText()).isEqualTo("Big One");
+    assertThat(up.at("/models/0/contextWindow").asInt()).isEqualTo(8192);
+    var keyless = find(items, "test-nokey");
+    assertThat(keyless.path("serverConfigured").asBoolean()).isFalse();
+    assertThat(keyless.path("userConfigured").asBoolean()).isFalse();
+    assertThat(keyless.path("available").asBoolean()).isFalse();
+    assertThat(keyless.has("baseUrl")).as("internal endpoints stay private").isFalse();
+    assertThat(api.call("GET", "/api/providers", null, null).status()).isEqualTo(401);
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode find(
+      com.fasterxml.jackson.databind.JsonNode items, String id) {
+    for (var item : items) {
+      if (item.path("id").asText().equals(id)) {
+        return item;
+      }
+    }
+    throw new AssertionError("no provider " + id + " in " + items);
   }
 
   @Test

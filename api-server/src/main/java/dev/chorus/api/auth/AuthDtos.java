@@ -14,11 +14,27 @@ public final class AuthDtos {
   public record RegisterRequest(
       @NotBlank @Email @Size(max = 254) String email,
       @NotBlank @Size(min = 8, max = 200) String password,
-      @Size(max = 100) String displayName) {}
+      @Size(max = 100) String displayName) {
+    // Spring logs bound bodies at TRACE: never with the password.
+    @Override
+    public String toString() {
+      return "RegisterRequest[email=" + email + ", password=***, displayName=" + displayName + "]";
+    }
+  }
 
-  public record LoginRequest(@NotBlank String email, @NotBlank String password) {}
+  public record LoginRequest(@NotBlank String email, @NotBlank String password) {
+    @Override
+    public String toString() {
+      return "LoginRequest[email=" + email + ", password=***]";
+    }
+  }
 
   public record UserView(UUID id, String email, String displayName, JsonNode preferences) {}
 
-  public record TokenResponse(String token, Instant expiresAt, UserView user) {}
+  public record TokenResponse(String token, Instant expiresAt, UserView user) {
+    @Override
+    public String toString() {
+      return "TokenResponse[token=***, expiresAt=" + expiresAt + ", user=" + user + "]";
+    }
+  }
 }

@@ -44,7 +44,7 @@ class ConversationController {
     List<AgentSpec> chosen =
         body == null || body.agents() == null || body.agents().isEmpty()
             ? List.of()
-            : agents.normalize(body.agents());
+            : agents.normalize(user.id(), body.agents());
     return store.insert(user.id(), title, chosen);
   }
 

@@ -1,11 +1,13 @@
 package dev.chorus.api.query;
 
 import dev.chorus.api.common.ApiException;
+import dev.chorus.api.provider.ProviderCatalog;
 import dev.chorus.model.agent.AgentSpec;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
@@ -16,16 +18,22 @@ public class AgentPolicy {
   static final int MAX_SYSTEM_PROMPT = 20_000;
 
   private final AgentProperties properties;
+  private final ProviderCatalog catalog;
 
-  AgentPolicy(AgentProperties properties) {
+  AgentPolicy(AgentProperties properties, ProviderCatalog catalog) {
     this.properties = properties;
+    this.catalog = catalog;
   }
 
-  public List<AgentSpec> defaults() {
-    return normalize(properties.defaultsOrMock());
+  public List<AgentSpec> defaults(UUID userId) {
+    return normalize(userId, properties.defaultsOrMock());
   }
 
-  public List<AgentSpec> normalize(List<AgentSpec> agents) {
+  /**
+   * Checks every agent (fields, limits, and that {@code userId} may use its provider: the server
+   * holds a key for it or the user stored one) and gives each a name unique within the list.
+   */
+  public List<AgentSpec> normalize(UUID userId, List<AgentSpec> agents) {
     if (agents.size() > properties.maxPerQuery()) {
       throw invalid("at most " + properties.maxPerQuery() + " agents per query");
     }
@@ -35,13 +43,7 @@ public class AgentPolicy {
       if (agent == null || blank(agent.provider()) || blank(agent.model())) {
         throw invalid("every agent needs a provider and a model");
       }
-      if (!properties.providers().contains(agent.provider())) {
-        throw invalid(
-            "provider '"
-                + agent.provider()
-                + "' is not configured; use one of "
-                + properties.providers());
-      }
+      checkProvider(userId, agent.provider());
       if (agent.model().length() > MAX_FIELD
           || (agent.name() != null && agent.name().length() > MAX_FIELD)) {
         throw invalid("agent model and name are limited to " + MAX_FIELD + " characters");
@@ -63,6 +65,23 @@ public class AgentPolicy {
       out.add(agent.withName(name));
     }
     return out;
+  }
+
+  private void checkProvider(UUID userId, String id) {
+    var provider = catalog.find(id);
+    if (provider.isEmpty()) {
+      throw invalid(
+          "provider '"
+              + id
+              + "' is not served by any worker; GET /api/providers lists the providers");
+    }
+    if (!provider.get().serverConfigured() && !catalog.userCredentials(userId).contains(id)) {
+      throw invalid(
+          "provider '"
+              + id
+              + "' has no server key; store your own with PUT /api/me/credentials/"
+              + id);
+    }
   }
 
   private static boolean blank(String s) {

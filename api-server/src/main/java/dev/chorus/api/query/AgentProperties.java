@@ -2,20 +2,15 @@ package dev.chorus.api.query;
 
 import dev.chorus.model.agent.AgentSpec;
 import java.util.List;
-import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * @param providers the providers agents may name (the worker must serve each one's task queue)
  * @param defaults the agents asked when neither the message nor the conversation names any
  * @param maxPerQuery upper bound on agents in one query
  */
 @ConfigurationProperties("chorus.agents")
-public record AgentProperties(
-    @DefaultValue("mock") Set<String> providers,
-    List<AgentSpec> defaults,
-    @DefaultValue("8") int maxPerQuery) {
+public record AgentProperties(List<AgentSpec> defaults, @DefaultValue("8") int maxPerQuery) {
 
   public List<AgentSpec> defaultsOrMock() {
     return defaults == null || defaults.isEmpty()

@@ -70,8 +70,10 @@ public class QueryService {
     }
     List<AgentSpec> chosen =
         requested != null && !requested.isEmpty()
-            ? agents.normalize(requested)
-            : !conversation.agents().isEmpty() ? conversation.agents() : agents.defaults();
+            ? agents.normalize(userId, requested)
+            : !conversation.agents().isEmpty()
+                ? agents.normalize(userId, conversation.agents())
+                : agents.defaults(userId);
 
     if (idempotencyKey != null) {
       var existing = queries.queryIdForKey(userId, idempotencyKey);

@@ -162,7 +162,7 @@ public class QueryStore {
     return jdbc.sql(
             """
             SELECT agent, provider, model, status, attempt, content, input_tokens, output_tokens,
-                   latency_ms, error, started_at, completed_at
+                   cost_usd, latency_ms, error, started_at, completed_at
             FROM responses WHERE query_id = :id ORDER BY agent
             """)
         .param("id", queryId)
@@ -174,7 +174,10 @@ public class QueryStore {
                 ResponseStatus.valueOf(rs.getString("status")),
                 rs.getInt("attempt"),
                 rs.getString("content"),
-                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens")),
+                new Usage(
+                    rs.getLong("input_tokens"),
+                    rs.getLong("output_tokens"),
+                    rs.getBigDecimal("cost_usd")),
                 rs.getObject("latency_ms", Long.class),
                 rs.getString("error"),
                 instant(rs.getTimestamp("started_at")),

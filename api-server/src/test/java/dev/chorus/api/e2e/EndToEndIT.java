@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.chorus.api.support.ApiClient;
+import dev.chorus.api.support.ChorusProcesses;
 import dev.chorus.api.support.Stack;
 import dev.chorus.api.support.WsClient;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -12,21 +13,12 @@ import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -35,50 +27,11 @@ import org.junit.jupiter.api.Test;
  * the real PostgreSQL, Redis and Temporal dev server; a real WebSocket client watches the answer.
  */
 class EndToEndIT {
-  private static final Path LOGS = Path.of("target", "e2e-logs");
-  private static final List<Process> processes = new ArrayList<>();
   private static int apiPort;
 
   @BeforeAll
-  static void startProcesses() throws Exception {
-    Stack.require();
-    Files.createDirectories(LOGS);
-    apiPort = freePort();
-    int workerPort = freePort();
-    Map<String, String> env =
-        Map.of(
-            "DATABASE_URL",
-            Stack.JDBC_URL,
-            "REDIS_URL",
-            Stack.REDIS_URL,
-            "TEMPORAL_ADDRESS",
-            Stack.TEMPORAL_ADDRESS,
-            "TEMPORAL_NAMESPACE",
-            Stack.TEMPORAL_NAMESPACE,
-            "CHORUS_KEY_PREFIX",
-            "e2e-" + UUID.randomUUID(),
-            "CHORUS_MOCK_TOKEN_DELAY",
-            "10ms",
-            "PORT",
-            Integer.toString(apiPort),
-            "WORKER_PORT",
-            Integer.toString(workerPort));
-    start("worker", System.getProperty("chorus.e2e.workerJar"), env);
-    start("api-server", System.getProperty("chorus.e2e.apiJar"), env);
-    awaitHealthy("worker", workerPort);
-    awaitHealthy("api-server", apiPort);
-  }
-
-  @AfterAll
-  static void stopProcesses() throws InterruptedException {
-    for (Process process : processes) {
-      process.destroy();
-    }
-    for (Process process : processes) {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    }
+  static void startProcesses() {
+    apiPort = ChorusProcesses.get().apiPort();
   }
 
   @Test
@@ -243,54 +196,6 @@ class EndToEndIT {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
-    }
-  }
-
-  private static void start(String name, String jar, Map<String, String> env) throws IOException {
-    if (jar == null || !Files.exists(Path.of(jar))) {
-      throw new AssertionError(
-          name + " jar not found at " + jar + ": run the full build (infra/test.sh or mvn verify)");
-    }
-    String java = ProcessHandle.current().info().command().orElse("java");
-    var builder =
-        new ProcessBuilder(java, "-Xmx512m", "-jar", jar)
-            .redirectErrorStream(true)
-            .redirectOutput(LOGS.resolve(name + ".log").toFile());
-    builder.environment().putAll(env);
-    processes.add(builder.start());
-  }
-
-  private static void awaitHealthy(String name, int port) throws Exception {
-    var http = HttpClient.newHttpClient();
-    var request =
-        HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/actuator/health/readiness"))
-            .timeout(Duration.ofSeconds(2))
-            .build();
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (System.nanoTime() < deadline) {
-      for (Process p : processes) {
-        if (!p.isAlive()) {
-          throw new AssertionError(
-              name + " exited early; see " + LOGS.resolve(name + ".log").toAbsolutePath());
-        }
-      }
-      try {
-        if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // Still starting.
-      }
-      TimeUnit.MILLISECONDS.sleep(250);
-    }
-    throw new AssertionError(
-        name + " not healthy in 120 s; see " + LOGS.resolve(name + ".log").toAbsolutePath());
-  }
-
-  private static int freePort() throws IOException {
-    try (var socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

@@ -6,14 +6,16 @@ import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.workflow.AgentOutcome;
 import dev.chorus.model.workflow.AgentStreamActivities;
 import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.worker.pricing.PriceTable;
 import dev.chorus.worker.provider.ChatProvider;
 import dev.chorus.worker.provider.ChatRequest;
+import dev.chorus.worker.provider.EndpointResolver;
 import dev.chorus.worker.provider.ProviderRegistry;
+import dev.chorus.worker.provider.StreamEnd;
 import dev.chorus.worker.query.QueryStore;
 import dev.chorus.worker.stream.QueryEventPublisher;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
-import io.temporal.spring.boot.ActivityImpl;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.stereotype.Component;
 
@@ -22,7 +24,6 @@ import org.springframework.stereotype.Component;
  * activity heartbeats with the length produced so far, and the final text is persisted once.
  */
 @Component
-@ActivityImpl(workers = "provider-mock")
 public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   static final int CONTEXT_TURNS = 20;
 
@@ -30,13 +31,19 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   private final QueryStore store;
   private final QueryEventPublisher events;
   private final HeartbeatKeeper heartbeats;
+  private final EndpointResolver endpoints;
+  private final PriceTable pricing;
 
   AgentStreamActivitiesImpl(
       ProviderRegistry providers,
       QueryStore store,
       QueryEventPublisher events,
-      HeartbeatKeeper heartbeats) {
+      HeartbeatKeeper heartbeats,
+      EndpointResolver endpoints,
+      PriceTable pricing) {
     this.providers = providers;
+    this.endpoints = endpoints;
+    this.pricing = pricing;
     this.store = store;
     this.events = events;
     this.heartbeats = heartbeats;
@@ -53,7 +60,9 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
             task.agent().model(),
             store.loadContext(task, CONTEXT_TURNS),
             task.agent().temperature(),
-            task.agent().maxTokens());
+            task.agent().maxTokens(),
+            null,
+            attempt);
 
     store.startResponse(task, attempt);
     if (attempt > 1) {
@@ -75,11 +84,11 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
     StringBuilder text = new StringBuilder();
     AtomicInteger produced = new AtomicInteger();
     long[] seq = {0};
-    Usage usage;
-    HeartbeatKeeper.Handle keeper = heartbeats.keep(context, produced::get);
-    try {
-      usage =
+    StreamEnd end;
+    try (HeartbeatKeeper.Handle keeper = heartbeats.keep(context, produced::get)) {
+      end =
           provider.stream(
+              endpoints.resolve(provider, task),
               request,
               delta -> {
                 if (delta.isEmpty()) {
@@ -91,16 +100,17 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                     new QueryEvent.Delta(
                         task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta));
                 context.heartbeat(text.length());
-              });
+              },
+              keeper);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
-    } finally {
-      keeper.close();
     }
+    Usage usage = pricing.price(task.agent().provider(), task.agent().model(), end.usage());
     long latencyMs = (System.nanoTime() - started) / 1_000_000;
     String content = text.toString();
-    var messageId = store.completeResponse(task, attempt, content, usage, latencyMs);
+    var messageId =
+        store.completeResponse(task, attempt, content, usage, end.finishReason(), latencyMs);
     events.publish(
         new QueryEvent.ResponseCompleted(
             task.queryId(), task.conversationId(), agent, messageId, content, usage, latencyMs));

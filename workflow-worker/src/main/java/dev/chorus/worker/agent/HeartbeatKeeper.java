@@ -1,8 +1,11 @@
 package dev.chorus.worker.agent;
 
+import dev.chorus.worker.provider.Cancellation;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -14,8 +17,8 @@ import org.springframework.stereotype.Component;
 /**
  * Keeps a streaming activity's heartbeat going while no delta arrives (a slow first token, a long
  * pause), so only a dead worker — not a slow provider — misses the heartbeat timeout. When Temporal
- * answers a heartbeat with cancellation, the activity's thread is interrupted so the provider call
- * stops at once. One scheduler thread serves every activity.
+ * answers a heartbeat with cancellation, the provider's connection is closed and the activity's
+ * thread interrupted, so the call stops at once. One scheduler thread serves every activity.
  */
 @Component
 class HeartbeatKeeper implements DisposableBean {
@@ -25,28 +28,62 @@ class HeartbeatKeeper implements DisposableBean {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("heartbeat-keeper").daemon().factory());
 
-  /** Stops the heartbeats when closed. */
-  interface Handle {
+  /** Stops the heartbeats when closed; tells the provider when the activity is cancelled. */
+  interface Handle extends Cancellation, AutoCloseable {
+    @Override
     void close();
   }
 
   /** Heartbeats {@code progress} every second until the returned handle is closed. */
   Handle keep(ActivityExecutionContext context, Supplier<Object> progress) {
-    Thread worker = Thread.currentThread();
-    ScheduledFuture<?> task =
-        scheduler.scheduleAtFixedRate(
-            () -> {
-              try {
-                context.heartbeat(progress.get());
-              } catch (ActivityCompletionException cancelledOrGone) {
-                worker.interrupt();
-                throw cancelledOrGone;
-              }
-            },
-            INTERVAL.toMillis(),
-            INTERVAL.toMillis(),
-            TimeUnit.MILLISECONDS);
-    return () -> task.cancel(false);
+    return new Keeper(context, progress);
+  }
+
+  private final class Keeper implements Handle {
+    private final Thread worker = Thread.currentThread();
+    private final List<Runnable> closers = new CopyOnWriteArrayList<>();
+    private final ScheduledFuture<?> task;
+    private volatile boolean cancelled;
+
+    Keeper(ActivityExecutionContext context, Supplier<Object> progress) {
+      task =
+          scheduler.scheduleAtFixedRate(
+              () -> {
+                try {
+                  context.heartbeat(progress.get());
+                } catch (ActivityCompletionException cancelledOrGone) {
+                  cancel();
+                  throw cancelledOrGone;
+                }
+              },
+              INTERVAL.toMillis(),
+              INTERVAL.toMillis(),
+              TimeUnit.MILLISECONDS);
+    }
+
+    void cancel() {
+      cancelled = true;
+      closers.forEach(Runnable::run);
+      worker.interrupt();
+    }
+
+    @Override
+    public void onCancel(Runnable closer) {
+      closers.add(closer);
+      if (cancelled) {
+        closer.run();
+      }
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancelled;
+    }
+
+    @Override
+    public void close() {
+      task.cancel(false);
+    }
   }
 
   @Override

@@ -1,31 +1,39 @@
 package dev.chorus.worker.provider;
 
-import io.temporal.failure.ApplicationFailure;
+import dev.chorus.model.agent.ProviderFailureType;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.springframework.stereotype.Component;
 
-/** The providers this worker can call, by id. */
+/** The providers this worker serves, by id: single provider beans plus provider groups. */
 @Component
 public class ProviderRegistry {
-  public static final String UNKNOWN_PROVIDER = "UnknownProvider";
+  private final Map<String, ChatProvider> providers = new LinkedHashMap<>();
 
-  private final Map<String, ChatProvider> providers;
-
-  public ProviderRegistry(List<ChatProvider> providers) {
-    this.providers =
-        providers.stream()
-            .collect(Collectors.toUnmodifiableMap(ChatProvider::id, Function.identity()));
+  public ProviderRegistry(List<ChatProvider> singles, List<ChatProviderGroup> groups) {
+    Stream.concat(singles.stream(), groups.stream().flatMap(g -> g.providers().stream()))
+        .forEach(p -> {
+          if (providers.putIfAbsent(p.id(), p) != null) {
+            throw new IllegalStateException("two providers are named '" + p.id() + "'");
+          }
+        });
   }
 
   public ChatProvider get(String id) {
     ChatProvider provider = providers.get(id);
     if (provider == null) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "provider '" + id + "' is not configured on this worker", UNKNOWN_PROVIDER);
+      throw ProviderFailure.of(
+              ProviderFailureType.ProviderNotConfigured,
+              "provider '" + id + "' is not served by this worker")
+          .exception();
     }
     return provider;
+  }
+
+  public Collection<ChatProvider> all() {
+    return providers.values();
   }
 }

@@ -72,7 +72,9 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
     List<AgentTask> tasks = new ArrayList<>();
     List<Promise<AgentOutcome>> answers = new ArrayList<>();
     for (AgentSpec agent : input.agents()) {
-      var task = new AgentTask(input.queryId(), input.conversationId(), input.messageId(), agent);
+      var task =
+          new AgentTask(
+              input.queryId(), input.conversationId(), input.messageId(), agent, input.userId());
       var stub = Workflow.newActivityStub(AgentStreamActivities.class, streamOptions(agent));
       tasks.add(task);
       answers.add(Async.function(stub::streamResponse, task));

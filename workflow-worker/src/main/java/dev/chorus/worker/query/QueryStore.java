@@ -144,7 +144,12 @@ public class QueryStore {
    */
   @Transactional
   public UUID completeResponse(
-      AgentTask task, int attempt, String content, Usage usage, long latencyMs) {
+      AgentTask task,
+      int attempt,
+      String content,
+      Usage usage,
+      String finishReason,
+      long latencyMs) {
     UUID messageId = assistantMessageId(task.queryId(), task.agent().name());
     jdbc.sql(
             """
@@ -161,13 +166,15 @@ public class QueryStore {
     jdbc.sql(
             """
             INSERT INTO responses (query_id, agent, provider, model, status, attempt, content, message_id,
-                                   input_tokens, output_tokens, latency_ms, started_at, completed_at)
+                                   input_tokens, output_tokens, cost_usd, finish_reason, latency_ms,
+                                   started_at, completed_at)
             VALUES (:queryId, :agent, :provider, :model, 'COMPLETED', :attempt, :content, :messageId,
-                    :input, :output, :latency, now(), now())
+                    :input, :output, :cost, :finishReason, :latency, now(), now())
             ON CONFLICT (query_id, agent) DO UPDATE
               SET status = 'COMPLETED', attempt = excluded.attempt, content = excluded.content,
                   message_id = excluded.message_id, input_tokens = excluded.input_tokens,
-                  output_tokens = excluded.output_tokens, latency_ms = excluded.latency_ms,
+                  output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
+                  finish_reason = excluded.finish_reason, latency_ms = excluded.latency_ms,
                   error = NULL, completed_at = coalesce(responses.completed_at, now())
               WHERE responses.status <> 'CANCELLED'
             """)
@@ -180,6 +187,8 @@ public class QueryStore {
         .param("messageId", messageId)
         .param("input", usage.inputTokens())
         .param("output", usage.outputTokens())
+        .param("cost", usage.costUsd())
+        .param("finishReason", finishReason)
         .param("latency", latencyMs)
         .update();
     return messageId;

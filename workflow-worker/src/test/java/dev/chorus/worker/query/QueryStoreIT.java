@@ -92,10 +92,10 @@ class QueryStoreIT {
     store.startResponse(task, 1);
     assertThat(response(task).get("status")).isEqualTo("STREAMING");
     store.startResponse(task, 2);
-    UUID first = store.completeResponse(task, 2, content, new Usage(11, 22), 345);
+    UUID first = store.completeResponse(task, 2, content, new Usage(11, 22), "stop", 345);
     Timestamp completedAt = (Timestamp) response(task).get("completed_at");
     // The activity ran again after it had persisted (e.g. its completion was lost).
-    UUID second = store.completeResponse(task, 2, content, new Usage(11, 22), 345);
+    UUID second = store.completeResponse(task, 2, content, new Usage(11, 22), "stop", 345);
     // A late attempt starting after completion must not reopen the response.
     store.startResponse(task, 3);
 
@@ -143,10 +143,11 @@ class QueryStoreIT {
   @Test
   void failResponseDoesNotOverwriteACompletedResponse() {
     AgentTask alpha = newQuery("Say hello", ALPHA, BETA);
-    AgentTask beta = new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA);
+    AgentTask beta =
+        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
 
     store.startResponse(alpha, 1);
-    store.completeResponse(alpha, 1, "hello", new Usage(1, 1), 5);
+    store.completeResponse(alpha, 1, "hello", new Usage(1, 1), "stop", 5);
     store.failResponse(alpha, "Timeout: too late");
     store.startResponse(beta, 1);
     store.failResponse(beta, "UnknownModel: no such model");
@@ -181,7 +182,8 @@ class QueryStoreIT {
     assistantMessage(earlierQuery, "mock/alpha", "Alpha: a workflow engine.");
     assistantMessage(earlierQuery, "mock/beta", "Beta: something else.");
     AgentTask alpha = newQuery("And Redis Streams?", ALPHA);
-    AgentTask beta = new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA);
+    AgentTask beta =
+        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
     // Written after the message being answered: never part of its context.
     userMessage("A later question");
     assistantMessage(alpha.queryId(), "mock/alpha", "Alpha's answer to this very query");
@@ -254,7 +256,7 @@ class QueryStoreIT {
         .param("agents", toJson(List.of(agents)))
         .param("workflowId", "query-" + queryId)
         .update();
-    return new AgentTask(queryId, conversationId, messageId, agents[0]);
+    return new AgentTask(queryId, conversationId, messageId, agents[0], userId);
   }
 
   private UUID userMessage(String text) {
