@@ -286,7 +286,57 @@ class ApiIT {
       ws.send(Map.of("type", "subscribe", "queryId", queryId));
       assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
           .isEqualTo("not_found");
+      ws.send(Map.of("type", "cancel", "queryId", queryId));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("not_found");
     }
+    assertThat(api.call("POST", "/api/queries/" + queryId + "/cancel", other, null).status())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void cancelSignalsTheWorkflowAndRejectsWhatItCannotCancel() {
+    var api = new ApiClient(port);
+    String token = api.register();
+    UUID conversationId = api.createConversation(token);
+    String queryId =
+        send(api, token, conversationId, Map.of("content", "stop me"))
+            .body()
+            .at("/query/id")
+            .asText();
+
+    var unknownAgent =
+        api.call("POST", "/api/queries/" + queryId + "/cancel", token, Map.of("agent", "nobody"));
+    assertThat(unknownAgent.status()).isEqualTo(400);
+    assertThat(unknownAgent.body().path("detail").asText()).contains("nobody");
+    var oneAgent =
+        api.call(
+            "POST", "/api/queries/" + queryId + "/cancel", token, Map.of("agent", "mock/mock-1"));
+    assertThat(oneAgent.status()).isEqualTo(202);
+    assertThat(oneAgent.body().path("agent").asText()).isEqualTo("mock/mock-1");
+    assertThat(api.call("POST", "/api/queries/" + queryId + "/cancel", token, null).status())
+        .isEqualTo(202);
+    assertThat(
+            api.call("POST", "/api/queries/" + UUID.randomUUID() + "/cancel", token, null).status())
+        .isEqualTo(404);
+
+    try (var ws = new WsClient(port, token)) {
+      ws.await("ready", Duration.ofSeconds(10));
+      ws.send(Map.of("type", "cancel", "queryId", queryId));
+      assertThat(ws.await("cancel_accepted", Duration.ofSeconds(10)).path("queryId").asText())
+          .isEqualTo(queryId);
+      ws.send(Map.of("type", "cancel", "queryId", "not-a-uuid"));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("bad_frame");
+    }
+
+    // A query that already ended cannot be cancelled.
+    jdbc.sql("UPDATE queries SET status = 'COMPLETED' WHERE id = :id")
+        .param("id", UUID.fromString(queryId))
+        .update();
+    var finished = api.call("POST", "/api/queries/" + queryId + "/cancel", token, null);
+    assertThat(finished.status()).isEqualTo(409);
+    assertThat(finished.contentType()).startsWith("application/problem+json");
   }
 
   @Test

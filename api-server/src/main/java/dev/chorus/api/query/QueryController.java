@@ -2,11 +2,17 @@ package dev.chorus.api.query;
 
 import dev.chorus.api.auth.CurrentUser;
 import dev.chorus.model.api.QueryView;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Size;
 import java.util.UUID;
+import org.springframework.http.HttpStatus;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -21,5 +27,17 @@ class QueryController {
   @GetMapping("/{id}")
   QueryView get(@AuthenticationPrincipal CurrentUser user, @PathVariable UUID id) {
     return service.get(user.id(), id);
+  }
+
+  record CancelRequest(@Size(max = 200) String agent) {}
+
+  /** Cancels the whole query, or one agent with {@code {"agent": "<name>"}}. */
+  @PostMapping("/{id}/cancel")
+  @ResponseStatus(HttpStatus.ACCEPTED)
+  QueryService.CancelAccepted cancel(
+      @AuthenticationPrincipal CurrentUser user,
+      @PathVariable UUID id,
+      @Valid @RequestBody(required = false) CancelRequest body) {
+    return service.cancel(user.id(), id, body == null ? null : body.agent());
   }
 }

@@ -5,6 +5,7 @@ import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.conversation.ConversationStore;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.MessageView;
+import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
 import dev.chorus.model.workflow.ChatQueryInput;
 import java.util.List;
@@ -108,5 +109,40 @@ public class QueryService {
 
   public QueryView get(UUID userId, UUID queryId) {
     return queries.findQuery(userId, queryId).orElseThrow(() -> new NotFoundException("query"));
+  }
+
+  /** What a cancel request did: the query and agent it targets, and the query's status now. */
+  public record CancelAccepted(UUID queryId, String agent, QueryStatus status) {}
+
+  /**
+   * Asks the query's workflow to stop one agent ({@code agent} = its name) or, when {@code agent}
+   * is null, the whole query. The workflow closes the provider streams and keeps the partial text.
+   * A query whose workflow never started is cancelled in PostgreSQL directly.
+   */
+  public CancelAccepted cancel(UUID userId, UUID queryId, String agent) {
+    QueryView query = get(userId, queryId);
+    String target = agent == null || agent.isBlank() ? null : agent;
+    if (target != null && query.agents().stream().noneMatch(a -> a.name().equals(target))) {
+      throw new ApiException(
+          HttpStatus.BAD_REQUEST,
+          "invalid-agent",
+          "this query has no agent named '" + target + "'");
+    }
+    if (query.status().isFinal()) {
+      throw new ApiException(
+          HttpStatus.CONFLICT,
+          "query-finished",
+          "the query is already " + query.status() + "; there is nothing to cancel");
+    }
+    if (!launcher.cancel(queryId, target)) {
+      if (target == null && queries.cancelPending(queryId)) {
+        return new CancelAccepted(queryId, null, QueryStatus.CANCELLED);
+      }
+      throw new ApiException(
+          HttpStatus.CONFLICT,
+          "query-not-started",
+          "the query has not started yet; cancel the whole query or try again in a moment");
+    }
+    return new CancelAccepted(queryId, target, query.status());
   }
 }

@@ -1,15 +1,20 @@
 package dev.chorus.api.query;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.chorus.api.common.Cursor;
 import dev.chorus.model.agent.AgentListJson;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.AnswerSummary;
 import dev.chorus.model.api.MessageRole;
 import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
+import dev.chorus.model.api.RankEntry;
 import dev.chorus.model.api.ResponseStatus;
 import dev.chorus.model.api.ResponseView;
+import dev.chorus.model.json.ChorusJson;
 import dev.chorus.model.workflow.ChatQueryInput;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,6 +22,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -27,6 +33,8 @@ import org.springframework.stereotype.Repository;
 public class QueryStore {
   public record ActiveQuery(UUID queryId, UUID conversationId) {}
 
+  private static final TypeReference<List<String>> KEY_POINTS = new TypeReference<>() {};
+  private static final TypeReference<Map<String, Double>> METRICS = new TypeReference<>() {};
   private static final String MESSAGE_COLUMNS =
       "id, conversation_id, role, content, query_id, agent, created_at";
   private static final String QUERY_COLUMNS =
@@ -93,7 +101,8 @@ public class QueryStore {
         .param("user", userId)
         .query(QueryStore::query)
         .optional()
-        .map(q -> q.withResponses(responses(queryId)));
+        .map(q ->
+            q.withResponses(responses(queryId)).withRanking(summaries(queryId), ranking(queryId)));
   }
 
   Optional<MessageView> findMessage(UUID messageId) {
@@ -119,6 +128,18 @@ public class QueryStore {
         .param("limit", limit)
         .query(QueryStore::message)
         .list();
+  }
+
+  /** Cancels a query whose workflow never started; false when it is no longer PENDING. */
+  public boolean cancelPending(UUID queryId) {
+    return jdbc.sql(
+                """
+                UPDATE queries SET status = 'CANCELLED', completed_at = now()
+                WHERE id = :id AND status = 'PENDING'
+                """)
+            .param("id", queryId)
+            .update()
+        > 0;
   }
 
   /** Queries of a conversation that are not finished yet: their streams may still be live. */
@@ -185,6 +206,48 @@ public class QueryStore {
         .list();
   }
 
+  /** The answers' summaries, best ranked first. */
+  private List<AnswerSummary> summaries(UUID queryId) {
+    return jdbc.sql(
+            """
+            SELECT s.agent, s.summary, s.reasoning, s.key_points FROM response_summaries s
+            LEFT JOIN query_rankings r ON r.query_id = s.query_id AND r.agent = s.agent
+            WHERE s.query_id = :id ORDER BY r.rank NULLS LAST, s.agent
+            """)
+        .param("id", queryId)
+        .query((rs, i) ->
+            new AnswerSummary(
+                rs.getString("agent"),
+                rs.getString("summary"),
+                rs.getString("reasoning"),
+                json(rs.getString("key_points"), KEY_POINTS)))
+        .list();
+  }
+
+  private List<RankEntry> ranking(UUID queryId) {
+    return jdbc.sql(
+            """
+            SELECT agent, rank, score, metrics FROM query_rankings
+            WHERE query_id = :id ORDER BY rank, agent
+            """)
+        .param("id", queryId)
+        .query((rs, i) ->
+            new RankEntry(
+                rs.getString("agent"),
+                rs.getInt("rank"),
+                rs.getDouble("score"),
+                json(rs.getString("metrics"), METRICS)))
+        .list();
+  }
+
+  private static <T> T json(String value, TypeReference<T> type) {
+    try {
+      return ChorusJson.mapper().readValue(value, type);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored ranking JSON is not valid", e);
+    }
+  }
+
   private static QueryView query(ResultSet rs, int row) throws SQLException {
     return new QueryView(
         rs.getObject("id", UUID.class),
@@ -192,6 +255,8 @@ public class QueryStore {
         rs.getObject("message_id", UUID.class),
         QueryStatus.valueOf(rs.getString("status")),
         AgentListJson.read(rs.getString("agents")),
+        List.of(),
+        List.of(),
         List.of(),
         rs.getString("workflow_id"),
         instant(rs.getTimestamp("created_at")),

@@ -9,10 +9,12 @@ import dev.chorus.model.workflow.TaskQueues;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.SearchAttributes;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -58,6 +60,21 @@ public class WorkflowLauncher {
     } catch (RuntimeException e) {
       // The query is safe in PostgreSQL as PENDING; the sweeper starts it once Temporal answers.
       log.warn("could not start workflow for query {}: {}", input.queryId(), e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * Signals the query's workflow to cancel {@code agent} (null: everything). Returns false when no
+   * such workflow runs (not started yet, or already closed).
+   */
+  public boolean cancel(UUID queryId, String agent) {
+    try {
+      client
+          .newWorkflowStub(ChatQueryWorkflow.class, ChatQueryInput.workflowId(queryId))
+          .cancel(agent);
+      return true;
+    } catch (WorkflowNotFoundException e) {
       return false;
     }
   }

@@ -117,6 +117,7 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
           case "subscribe" -> subscribe(connection, frame);
           case "unsubscribe" -> unsubscribe(connection, frame);
           case "send_message" -> sendMessage(connection, frame);
+          case "cancel" -> cancel(connection, frame);
           default -> error(connection, "unknown_type", "unknown frame type '" + type + "'", type);
         }
       }
@@ -211,6 +212,19 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
     }
     ack.put("message", sent.message());
     ack.put("query", sent.query());
+    send(connection, ack);
+  }
+
+  private void cancel(ClientConnection connection, JsonNode frame) {
+    var accepted =
+        queries.cancel(
+            connection.user().id(), uuid(frame, "queryId"), frame.path("agent").asText(null));
+    Map<String, Object> ack = new LinkedHashMap<>();
+    ack.put("type", "cancel_accepted");
+    ack.put("queryId", accepted.queryId());
+    if (accepted.agent() != null) {
+      ack.put("agent", accepted.agent());
+    }
     send(connection, ack);
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.chorus.api.support.ApiClient;
 import dev.chorus.api.support.ChorusProcesses;
+import dev.chorus.api.support.ClientView;
 import dev.chorus.api.support.FakeLlm;
 import dev.chorus.api.support.Stack;
 import dev.chorus.api.support.WsClient;
@@ -40,24 +41,11 @@ class ProvidersEndToEndIT {
 
   private record Run(String queryId, String workflowId, List<JsonNode> events) {
     String text(String agent) {
-      StringBuilder text = new StringBuilder();
-      for (JsonNode e : events) {
-        if (e.path("agent").asText().equals(agent)) {
-          switch (e.path("type").asText()) {
-            case "delta" -> text.append(e.path("text").asText());
-            case "response_retrying" -> text.setLength(e.path("resumeFrom").asInt());
-            default -> {}
-          }
-        }
-      }
-      return text.toString();
+      return ClientView.assembled(events, agent);
     }
 
     JsonNode first(String type) {
-      return events.stream()
-          .filter(e -> e.path("type").asText().equals(type))
-          .findFirst()
-          .orElseThrow(() -> new AssertionError("no " + type + " in " + events));
+      return ClientView.first(events, type, null);
     }
   }
 

@@ -9,7 +9,13 @@ public final class Stack {
   public static final String JDBC_URL = "jdbc:postgresql://127.0.0.1:15432/chorus_test";
   public static final String REDIS_URL = "redis://127.0.0.1:16379/1";
   public static final String TEMPORAL_ADDRESS = "127.0.0.1:7233";
-  public static final String TEMPORAL_NAMESPACE = "chorus-test";
+
+  /**
+   * The namespace end-to-end tests run in; {@code -Dchorus.test.temporal-namespace=...} moves a run
+   * to another one, so two runs on one machine never take each other's tasks.
+   */
+  public static final String TEMPORAL_NAMESPACE =
+      System.getProperty("chorus.test.temporal-namespace", "chorus-test");
 
   private Stack() {}
 

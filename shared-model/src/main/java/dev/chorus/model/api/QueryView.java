@@ -5,7 +5,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
-/** A query: one user message asked of several agents. */
+/**
+ * A query: one user message asked of several agents. {@code summaries} and {@code ranking} are
+ * empty until the answers are in and ranked; both are best first.
+ */
 public record QueryView(
     UUID id,
     UUID conversationId,
@@ -13,6 +16,8 @@ public record QueryView(
     QueryStatus status,
     List<AgentSpec> agents,
     List<ResponseView> responses,
+    List<AnswerSummary> summaries,
+    List<RankEntry> ranking,
     String workflowId,
     Instant createdAt,
     Instant completedAt) {
@@ -25,6 +30,8 @@ public record QueryView(
         status,
         agents,
         newResponses,
+        summaries,
+        ranking,
         workflowId,
         createdAt,
         completedAt);
@@ -38,6 +45,23 @@ public record QueryView(
         newStatus,
         agents,
         responses,
+        summaries,
+        ranking,
+        workflowId,
+        createdAt,
+        completedAt);
+  }
+
+  public QueryView withRanking(List<AnswerSummary> newSummaries, List<RankEntry> newRanking) {
+    return new QueryView(
+        id,
+        conversationId,
+        messageId,
+        status,
+        agents,
+        responses,
+        newSummaries,
+        newRanking,
         workflowId,
         createdAt,
         completedAt);

@@ -3,9 +3,12 @@ package dev.chorus.model.event;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.chorus.model.agent.Usage;
+import dev.chorus.model.api.AnswerSummary;
 import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
+import dev.chorus.model.api.RankEntry;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -21,6 +24,9 @@ import java.util.UUID;
   @JsonSubTypes.Type(value = QueryEvent.ResponseRetrying.class, name = "response_retrying"),
   @JsonSubTypes.Type(value = QueryEvent.ResponseCompleted.class, name = "response_completed"),
   @JsonSubTypes.Type(value = QueryEvent.ResponseFailed.class, name = "response_failed"),
+  @JsonSubTypes.Type(value = QueryEvent.ResponseCancelled.class, name = "response_cancelled"),
+  @JsonSubTypes.Type(value = QueryEvent.Summary.class, name = "summary"),
+  @JsonSubTypes.Type(value = QueryEvent.Ranking.class, name = "ranking"),
   @JsonSubTypes.Type(value = QueryEvent.QueryCompleted.class, name = "query_completed"),
 })
 public sealed interface QueryEvent {
@@ -55,7 +61,34 @@ public sealed interface QueryEvent {
       long latencyMs)
       implements QueryEvent {}
 
+  /**
+   * The agent was cancelled: its stream stopped and {@code content} — what the client has shown for
+   * it — is kept as the (partial) answer.
+   */
+  record ResponseCancelled(UUID queryId, UUID conversationId, String agent, String content)
+      implements QueryEvent {}
+
   record ResponseFailed(UUID queryId, UUID conversationId, String agent, String error)
+      implements QueryEvent {}
+
+  /** The digest of one completed answer. */
+  record Summary(
+      UUID queryId,
+      UUID conversationId,
+      String agent,
+      String summary,
+      String reasoning,
+      List<String> keyPoints)
+      implements QueryEvent {
+
+    public static Summary of(UUID queryId, UUID conversationId, AnswerSummary s) {
+      return new Summary(
+          queryId, conversationId, s.agent(), s.summary(), s.reasoning(), s.keyPoints());
+    }
+  }
+
+  /** The completed answers, best first. */
+  record Ranking(UUID queryId, UUID conversationId, List<RankEntry> ranking)
       implements QueryEvent {}
 
   record QueryCompleted(UUID queryId, UUID conversationId, QueryStatus status)

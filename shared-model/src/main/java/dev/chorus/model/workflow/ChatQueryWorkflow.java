@@ -1,5 +1,6 @@
 package dev.chorus.model.workflow;
 
+import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
@@ -8,4 +9,11 @@ import io.temporal.workflow.WorkflowMethod;
 public interface ChatQueryWorkflow {
   @WorkflowMethod
   ChatQueryResult run(ChatQueryInput input);
+
+  /**
+   * Stops one agent ({@code agent} = its name) or, when {@code agent} is null or empty, the whole
+   * query. A stopped agent keeps what it streamed, marked CANCELLED.
+   */
+  @SignalMethod
+  void cancel(String agent);
 }

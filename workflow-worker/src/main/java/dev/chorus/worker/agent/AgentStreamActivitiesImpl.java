@@ -16,16 +16,24 @@ import dev.chorus.worker.query.QueryStore;
 import dev.chorus.worker.stream.QueryEventPublisher;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCanceledException;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.stereotype.Component;
 
 /**
- * Streams one agent's answer: every delta goes to the query's Redis Stream as it arrives, the
- * activity heartbeats with the length produced so far, and the final text is persisted once.
+ * Streams one agent's answer: every delta goes to the query's Redis Stream as it arrives, the text
+ * so far is checkpointed in PostgreSQL (twice a second, and when an attempt fails) while the
+ * activity heartbeats with its length, and the final text is persisted once. A retry continues from
+ * the checkpoint (see {@link Resume}) and says so with {@code response_retrying{resumeFrom}}; a
+ * cancelled agent keeps what it streamed.
  */
 @Component
 public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   static final int CONTEXT_TURNS = 20;
+
+  /** How often the streamed text is saved for a next attempt to continue from. */
+  static final Duration CHECKPOINT_EVERY = Duration.ofMillis(500);
 
   private final ProviderRegistry providers;
   private final QueryStore store;
@@ -55,21 +63,30 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
     int attempt = context.getInfo().getAttempt();
     String agent = task.agent().name();
     ChatProvider provider = providers.get(task.agent().provider());
+    Resume resume =
+        attempt > 1
+            ? Resume.plan(provider, attempt, store.loadCheckpoint(task).orElse(""))
+            : Resume.FRESH;
     var request =
         new ChatRequest(
             task.agent().model(),
-            store.loadContext(task, CONTEXT_TURNS),
+            resume.messages(store.loadContext(task, CONTEXT_TURNS)),
             task.agent().temperature(),
             task.agent().maxTokens(),
-            null,
+            resume.prefill(),
             attempt);
 
     store.startResponse(task, attempt);
+    store.checkpoint(task, attempt, resume.keep());
     if (attempt > 1) {
-      // Until checkpoint resume lands, a new attempt restarts the answer from the beginning.
       events.publish(
           new QueryEvent.ResponseRetrying(
-              task.queryId(), task.conversationId(), agent, attempt, "previous attempt failed", 0));
+              task.queryId(),
+              task.conversationId(),
+              agent,
+              attempt,
+              resume.reason(),
+              resume.keep().length()));
     }
     events.publish(
         new QueryEvent.ResponseStarted(
@@ -81,11 +98,13 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
             task.agent().model()));
 
     long started = System.nanoTime();
-    StringBuilder text = new StringBuilder();
-    AtomicInteger produced = new AtomicInteger();
+    StringBuilder text = new StringBuilder(resume.keep());
+    AtomicInteger produced = new AtomicInteger(text.length());
     long[] seq = {0};
+    long[] checkpointed = {System.nanoTime()};
     StreamEnd end;
-    try (HeartbeatKeeper.Handle keeper = heartbeats.keep(context, produced::get)) {
+    HeartbeatKeeper.Handle keeper = heartbeats.keep(context, produced::get);
+    try (keeper) {
       end =
           provider.stream(
               endpoints.resolve(provider, task),
@@ -99,12 +118,25 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                 events.publish(
                     new QueryEvent.Delta(
                         task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta));
+                if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
+                  store.checkpoint(task, attempt, text.toString());
+                  checkpointed[0] = System.nanoTime();
+                }
                 context.heartbeat(text.length());
               },
               keeper);
+    } catch (ActivityCanceledException cancelled) {
+      throw cancelled(task, attempt, text, started, cancelled);
     } catch (InterruptedException e) {
+      if (keeper.stopReason() instanceof ActivityCanceledException cancelled) {
+        throw cancelled(task, attempt, text, started, cancelled);
+      }
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
+    } catch (RuntimeException failed) {
+      // The next attempt continues from here: save everything this one streamed.
+      store.checkpoint(task, attempt, text.toString());
+      throw failed;
     }
     Usage usage = pricing.price(task.agent().provider(), task.agent().model(), end.usage());
     long latencyMs = (System.nanoTime() - started) / 1_000_000;
@@ -116,5 +148,20 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
             task.queryId(), task.conversationId(), agent, messageId, content, usage, latencyMs));
     return new AgentOutcome(
         agent, ResponseStatus.COMPLETED, content.length(), usage, latencyMs, null);
+  }
+
+  /** Keeps what was streamed as the cancelled answer, tells the clients, and reports the cancel. */
+  private ActivityCanceledException cancelled(
+      AgentTask task,
+      int attempt,
+      StringBuilder text,
+      long started,
+      ActivityCanceledException cancelled) {
+    String partial = text.toString();
+    store.cancelResponse(task, attempt, partial, (System.nanoTime() - started) / 1_000_000);
+    events.publish(
+        new QueryEvent.ResponseCancelled(
+            task.queryId(), task.conversationId(), task.agent().name(), partial));
+    return cancelled;
   }
 }

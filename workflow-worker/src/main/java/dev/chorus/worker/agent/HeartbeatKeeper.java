@@ -30,6 +30,13 @@ class HeartbeatKeeper implements DisposableBean {
 
   /** Stops the heartbeats when closed; tells the provider when the activity is cancelled. */
   interface Handle extends Cancellation, AutoCloseable {
+    /**
+     * Why heartbeating stopped: {@code ActivityCanceledException} when the workflow cancelled the
+     * activity, another {@code ActivityCompletionException} when the attempt is gone (timed out,
+     * worker shutting down); {@code null} while it runs.
+     */
+    ActivityCompletionException stopReason();
+
     @Override
     void close();
   }
@@ -44,6 +51,7 @@ class HeartbeatKeeper implements DisposableBean {
     private final List<Runnable> closers = new CopyOnWriteArrayList<>();
     private final ScheduledFuture<?> task;
     private volatile boolean cancelled;
+    private volatile ActivityCompletionException reason;
 
     Keeper(ActivityExecutionContext context, Supplier<Object> progress) {
       task =
@@ -52,6 +60,7 @@ class HeartbeatKeeper implements DisposableBean {
                 try {
                   context.heartbeat(progress.get());
                 } catch (ActivityCompletionException cancelledOrGone) {
+                  reason = cancelledOrGone;
                   cancel();
                   throw cancelledOrGone;
                 }
@@ -78,6 +87,11 @@ class HeartbeatKeeper implements DisposableBean {
     @Override
     public boolean isCancelled() {
       return cancelled;
+    }
+
+    @Override
+    public ActivityCompletionException stopReason() {
+      return reason;
     }
 
     @Override

@@ -41,7 +41,9 @@ class ProviderWorkers implements InitializingBean {
     for (ChatProvider provider : providers.all()) {
       ProviderQueueProperties.Limits limit = limits.forProvider(provider.id());
       WorkerOptions.Builder options =
-          WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(limit.maxConcurrent());
+          WorkerOptions.newBuilder()
+              .setMaxConcurrentActivityExecutionSize(limit.maxConcurrent())
+              .setMaxHeartbeatThrottleInterval(limits.heartbeatThrottle());
       if (limit.perSecond() != null) {
         options.setMaxTaskQueueActivitiesPerSecond(limit.perSecond());
       }

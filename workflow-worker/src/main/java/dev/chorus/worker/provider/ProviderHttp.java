@@ -185,13 +185,17 @@ public class ProviderHttp implements DisposableBean {
     }
   }
 
-  /** The body of a small JSON answer (model lists), read fully. */
-  public static String readBody(Response response, Cancellation cancellation)
+  /**
+   * Sends {@code request} and reads its small answer (a model list page) fully, like {@link #open}
+   * but with nothing to cancel it: no activity waits on a model list.
+   */
+  public String fetch(
+      Endpoint endpoint, Request request, Duration readTimeout, ErrorClassifier errors)
       throws InterruptedException {
-    try (response) {
+    try (Response response = open(endpoint, request, readTimeout, Cancellation.NONE, errors)) {
       return response.body().string();
     } catch (IOException e) {
-      throw failure(e, cancellation, false);
+      throw failure(e, Cancellation.NONE, false);
     }
   }
 

@@ -54,6 +54,16 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
   }
 
   @Override
+  public void recordResponseCancelled(AgentTask task) {
+    store
+        .markCancelled(task)
+        .ifPresent(content ->
+            events.publish(
+                new QueryEvent.ResponseCancelled(
+                    task.queryId(), task.conversationId(), task.agent().name(), content)));
+  }
+
+  @Override
   public void finishQuery(UUID queryId, UUID conversationId, QueryStatus status) {
     store.finishQuery(queryId, status);
     events.publish(new QueryEvent.QueryCompleted(queryId, conversationId, status));

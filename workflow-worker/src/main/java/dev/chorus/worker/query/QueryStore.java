@@ -53,6 +53,8 @@ public class QueryStore {
                 QueryStatus.valueOf(rs.getString("status")),
                 AgentListJson.read(rs.getString("agents")),
                 List.of(),
+                List.of(),
+                List.of(),
                 rs.getString("workflow_id"),
                 instant(rs.getTimestamp("created_at")),
                 instant(rs.getTimestamp("completed_at"))))
@@ -150,19 +152,7 @@ public class QueryStore {
       Usage usage,
       String finishReason,
       long latencyMs) {
-    UUID messageId = assistantMessageId(task.queryId(), task.agent().name());
-    jdbc.sql(
-            """
-            INSERT INTO messages (id, conversation_id, role, content, query_id, agent)
-            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent)
-            ON CONFLICT (id) DO UPDATE SET content = excluded.content
-            """)
-        .param("id", messageId)
-        .param("conversationId", task.conversationId())
-        .param("content", content)
-        .param("queryId", task.queryId())
-        .param("agent", task.agent().name())
-        .update();
+    UUID messageId = upsertAssistantMessage(task, content);
     jdbc.sql(
             """
             INSERT INTO responses (query_id, agent, provider, model, status, attempt, content, message_id,
@@ -190,6 +180,114 @@ public class QueryStore {
         .param("cost", usage.costUsd())
         .param("finishReason", finishReason)
         .param("latency", latencyMs)
+        .update();
+    return messageId;
+  }
+
+  /**
+   * Saves the text an attempt has streamed so far, so the next attempt can continue from it. Only
+   * the attempt that owns the row writes: a late write of a dead attempt changes nothing.
+   */
+  public void checkpoint(AgentTask task, int attempt, String text) {
+    jdbc.sql(
+            """
+            UPDATE responses SET content = :text
+            WHERE query_id = :queryId AND agent = :agent AND attempt = :attempt
+              AND status = 'STREAMING'
+            """)
+        .param("text", text)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
+        .param("attempt", attempt)
+        .update();
+  }
+
+  /** The last checkpoint of an unfinished response: the text a new attempt continues from. */
+  public Optional<String> loadCheckpoint(AgentTask task) {
+    return jdbc.sql(
+            """
+            SELECT content FROM responses
+            WHERE query_id = :queryId AND agent = :agent AND status IN ('STREAMING', 'RETRYING')
+              AND content IS NOT NULL
+            """)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
+        .query(String.class)
+        .optional();
+  }
+
+  /**
+   * Keeps what a cancelled agent had streamed as its answer (and as an assistant message when it is
+   * not empty), marked CANCELLED; a response that already ended stays as it was.
+   */
+  @Transactional
+  public void cancelResponse(AgentTask task, int attempt, String partial, long latencyMs) {
+    int updated =
+        jdbc.sql(
+                """
+                INSERT INTO responses (query_id, agent, provider, model, status, attempt, content,
+                                       latency_ms, started_at, completed_at)
+                VALUES (:queryId, :agent, :provider, :model, 'CANCELLED', :attempt, :content,
+                        :latency, now(), now())
+                ON CONFLICT (query_id, agent) DO UPDATE
+                  SET status = 'CANCELLED', attempt = excluded.attempt, content = excluded.content,
+                      latency_ms = excluded.latency_ms, completed_at = now()
+                  WHERE responses.status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')
+                """)
+            .param("queryId", task.queryId())
+            .param("agent", task.agent().name())
+            .param("provider", task.agent().provider())
+            .param("model", task.agent().model())
+            .param("attempt", attempt)
+            .param("content", partial)
+            .param("latency", latencyMs)
+            .update();
+    if (updated > 0 && !partial.isEmpty()) {
+      UUID messageId = upsertAssistantMessage(task, partial);
+      jdbc.sql("UPDATE responses SET message_id = :m WHERE query_id = :q AND agent = :a")
+          .param("m", messageId)
+          .param("q", task.queryId())
+          .param("a", task.agent().name())
+          .update();
+    }
+  }
+
+  /**
+   * Marks an agent CANCELLED keeping whatever text it has, unless its response already ended;
+   * returns that text when this call changed the status.
+   */
+  public Optional<String> markCancelled(AgentTask task) {
+    return jdbc.sql(
+            """
+            INSERT INTO responses (query_id, agent, provider, model, status, completed_at)
+            VALUES (:queryId, :agent, :provider, :model, 'CANCELLED', now())
+            ON CONFLICT (query_id, agent) DO UPDATE
+              SET status = 'CANCELLED', completed_at = now()
+              WHERE responses.status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')
+            RETURNING coalesce(content, '')
+            """)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
+        .param("provider", task.agent().provider())
+        .param("model", task.agent().model())
+        .query(String.class)
+        .optional();
+  }
+
+  /** The agent's answer as an assistant message of the conversation; its id is deterministic. */
+  private UUID upsertAssistantMessage(AgentTask task, String content) {
+    UUID messageId = assistantMessageId(task.queryId(), task.agent().name());
+    jdbc.sql(
+            """
+            INSERT INTO messages (id, conversation_id, role, content, query_id, agent)
+            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent)
+            ON CONFLICT (id) DO UPDATE SET content = excluded.content
+            """)
+        .param("id", messageId)
+        .param("conversationId", task.conversationId())
+        .param("content", content)
+        .param("queryId", task.queryId())
+        .param("agent", task.agent().name())
         .update();
     return messageId;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.chorus.model.agent.ProviderFailureType;
+import dev.chorus.worker.provider.WireTestSupport.ManualCancellation;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -109,20 +110,7 @@ class ProviderHttpTest {
             .body(new Buffer().writeUtf8("data: one\n\n" + "data: two\n\n"))
             .throttleBody(11, 30, TimeUnit.SECONDS)
             .build());
-    List<Runnable> closers = new CopyOnWriteArrayList<>();
-    boolean[] cancelled = {false};
-    Cancellation cancellation =
-        new Cancellation() {
-          @Override
-          public void onCancel(Runnable closer) {
-            closers.add(closer);
-          }
-
-          @Override
-          public boolean isCancelled() {
-            return cancelled[0];
-          }
-        };
+    ManualCancellation cancellation = new ManualCancellation();
     List<String> events = new CopyOnWriteArrayList<>();
     var response =
         http.open(
@@ -137,8 +125,7 @@ class ProviderHttpTest {
               while (events.isEmpty()) {
                 Thread.onSpinWait();
               }
-              cancelled[0] = true;
-              closers.forEach(Runnable::run);
+              cancellation.cancel();
             });
 
     long started = System.nanoTime();

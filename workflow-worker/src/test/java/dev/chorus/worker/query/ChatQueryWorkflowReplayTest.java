@@ -60,6 +60,9 @@ class ChatQueryWorkflowReplayTest {
       Workflow.sleep(1);
       return new ChatQueryResult(QueryStatus.COMPLETED, List.of());
     }
+
+    @Override
+    public void cancel(String agent) {}
   }
 
   private static WorkflowExecutionHistory load(String resource) throws IOException {

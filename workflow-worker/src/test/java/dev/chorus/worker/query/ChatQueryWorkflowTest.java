@@ -16,8 +16,10 @@ import dev.chorus.model.workflow.TaskQueues;
 import dev.chorus.worker.query.WorkflowFakes.Call;
 import dev.chorus.worker.query.WorkflowFakes.FinishQuery;
 import dev.chorus.worker.query.WorkflowFakes.MarkRunning;
+import dev.chorus.worker.query.WorkflowFakes.RecordCancelled;
 import dev.chorus.worker.query.WorkflowFakes.RecordFailure;
 import dev.chorus.worker.query.WorkflowFakes.StreamCall;
+import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
@@ -222,5 +224,118 @@ class ChatQueryWorkflowTest {
         .describe()
         .getTypedSearchAttributes()
         .get(ChorusSearchAttributes.STATUS);
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void cancellingOneAgentStopsItKeepsTheOthersAndCompletesTheQuery() {
+    harness.agents.on("critic", WorkflowFakes::streamsUntilCancelled);
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), ALPHA, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+    WorkflowClient.start(workflow::run, input);
+    awaitStreaming("critic");
+
+    workflow.cancel("critic");
+    ChatQueryResult result = WorkflowStub.fromTyped(workflow).getResult(ChatQueryResult.class);
+
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.COMPLETED),
+            tuple("critic", ResponseStatus.CANCELLED));
+    assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
+    assertThat(harness.log.of(RecordCancelled.class))
+        .extracting(c -> c.task().agent().name())
+        .containsExactly("critic");
+    assertThat(harness.log.of(RecordFailure.class)).isEmpty();
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void cancellingTheQueryStopsEveryAgentAndEndsItCancelled() {
+    harness
+        .agents
+        .on("mock/alpha", WorkflowFakes::streamsUntilCancelled)
+        .on("critic", WorkflowFakes::streamsUntilCancelled);
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), ALPHA, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+    WorkflowClient.start(workflow::run, input);
+    awaitStreaming("mock/alpha");
+    awaitStreaming("critic");
+
+    workflow.cancel(null);
+    ChatQueryResult result = WorkflowStub.fromTyped(workflow).getResult(ChatQueryResult.class);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.CANCELLED);
+    assertThat(result.outcomes()).allMatch(o -> o.status() == ResponseStatus.CANCELLED);
+    assertThat(harness.log.of(FinishQuery.class).getLast().status())
+        .isEqualTo(QueryStatus.CANCELLED);
+  }
+
+  @Test
+  void aCancelThatArrivesAfterEveryAgentAnsweredChangesNothing() {
+    assertThat(
+            ChatQueryWorkflowImpl.status(
+                List.of(
+                    new AgentOutcome("a", ResponseStatus.COMPLETED, 1, null, 1, null),
+                    new AgentOutcome("b", ResponseStatus.COMPLETED, 1, null, 1, null)),
+                true))
+        .isEqualTo(QueryStatus.COMPLETED);
+    assertThat(
+            ChatQueryWorkflowImpl.status(
+                List.of(
+                    new AgentOutcome("a", ResponseStatus.FAILED, 0, null, 0, "x"),
+                    new AgentOutcome("b", ResponseStatus.CANCELLED, 0, null, 0, "cancelled")),
+                false))
+        .isEqualTo(QueryStatus.FAILED);
+    assertThat(
+            ChatQueryWorkflowImpl.status(
+                List.of(
+                    new AgentOutcome("a", ResponseStatus.COMPLETED, 1, null, 1, null),
+                    new AgentOutcome("b", ResponseStatus.FAILED, 0, null, 0, "x"),
+                    new AgentOutcome("c", ResponseStatus.CANCELLED, 0, null, 0, "cancelled")),
+                false))
+        .isEqualTo(QueryStatus.PARTIAL);
+  }
+
+  @Test
+  void theCompletedAnswersAreRankedBeforeTheQueryIsFinishedAndFailuresAreNot() {
+    harness.agents.on(
+        "critic",
+        (task, attempt) -> {
+          throw ApplicationFailure.newNonRetryableFailure("no", "ProviderAuthFailed");
+        });
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), ALPHA, BETA);
+
+    harness.newWorkflow(input).run(input);
+
+    List<Call> calls = harness.log.all();
+    var rank = harness.log.of(WorkflowFakes.Rank.class);
+    assertThat(rank).hasSize(1);
+    assertThat(rank.getFirst().task().agents()).containsExactly("mock/alpha");
+    assertThat(rank.getFirst().task().userId()).isEqualTo(input.userId());
+    assertThat(calls.indexOf(rank.getFirst()))
+        .isLessThan(calls.indexOf(harness.log.of(FinishQuery.class).getFirst()));
+  }
+
+  @Test
+  void nothingIsRankedWhenNoAnswerCompleted() {
+    harness.agents.on(
+        "mock/alpha",
+        (task, attempt) -> {
+          throw ApplicationFailure.newNonRetryableFailure("no", "ProviderAuthFailed");
+        });
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), ALPHA);
+
+    harness.newWorkflow(input).run(input);
+
+    assertThat(harness.log.of(WorkflowFakes.Rank.class)).isEmpty();
+  }
+
+  private void awaitStreaming(String agent) {
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(
+            () -> harness.log.of(StreamCall.class).stream().anyMatch(c -> c.agent().equals(agent)));
   }
 }

@@ -235,6 +235,64 @@ class QueryStoreIT {
     assertThat(status(task.queryId())).isEqualTo("CANCELLED");
   }
 
+  @Test
+  void aCheckpointIsWrittenOnlyByTheAttemptThatOwnsTheResponseAndReadBackForTheNext() {
+    AgentTask task = newQuery("Tell a story", ALPHA);
+    store.startResponse(task, 1);
+    store.checkpoint(task, 1, "Once upon");
+    assertThat(store.loadCheckpoint(task)).contains("Once upon");
+
+    store.startResponse(task, 2);
+    store.checkpoint(task, 1, "a late write of the dead first attempt");
+    assertThat(store.loadCheckpoint(task)).contains("Once upon");
+    store.checkpoint(task, 2, "Once upon a time");
+    assertThat(store.loadCheckpoint(task)).contains("Once upon a time");
+
+    store.completeResponse(task, 2, "Once upon a time.", new Usage(1, 2), "stop", 10);
+    assertThat(store.loadCheckpoint(task)).as("a finished answer is no checkpoint").isEmpty();
+    store.checkpoint(task, 2, "overwrite");
+    assertThat(response(task).get("content")).isEqualTo("Once upon a time.");
+  }
+
+  @Test
+  void aCancelledResponseKeepsItsPartialTextAsTheAnswerOnce() {
+    AgentTask task = newQuery("Tell a story", ALPHA);
+    store.startResponse(task, 1);
+
+    store.cancelResponse(task, 1, "Once upon", 42);
+    store.cancelResponse(task, 1, "Once upon a different text", 43);
+
+    var row = response(task);
+    assertThat(row).containsEntry("status", "CANCELLED").containsEntry("content", "Once upon");
+    UUID messageId = QueryStore.assistantMessageId(task.queryId(), "mock/alpha");
+    assertThat(row).containsEntry("message_id", messageId);
+    assertThat(
+            jdbc.sql("SELECT content FROM messages WHERE id = :id")
+                .param("id", messageId)
+                .query(String.class)
+                .single())
+        .isEqualTo("Once upon");
+    assertThat(store.markCancelled(task)).as("already final: no second announcement").isEmpty();
+  }
+
+  @Test
+  void markCancelledEndsAnUnstartedOrStreamingResponseButNeverACompletedOne() {
+    AgentTask alpha = newQuery("Say hello", ALPHA, BETA);
+    AgentTask beta =
+        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
+    store.startResponse(alpha, 1);
+    store.checkpoint(alpha, 1, "Hel");
+
+    assertThat(store.markCancelled(alpha)).contains("Hel");
+    assertThat(store.markCancelled(beta)).contains("");
+    assertThat(response(beta)).containsEntry("status", "CANCELLED");
+
+    AgentTask done = newQuery("Say bye", ALPHA);
+    store.completeResponse(done, 1, "Bye.", new Usage(1, 1), "stop", 5);
+    assertThat(store.markCancelled(done)).isEmpty();
+    assertThat(response(done)).containsEntry("status", "COMPLETED");
+  }
+
   // --- fixtures -------------------------------------------------------------------------------
 
   /**

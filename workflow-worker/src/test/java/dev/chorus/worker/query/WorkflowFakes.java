@@ -7,6 +7,9 @@ import dev.chorus.model.workflow.AgentOutcome;
 import dev.chorus.model.workflow.AgentStreamActivities;
 import dev.chorus.model.workflow.AgentTask;
 import dev.chorus.model.workflow.QueryLifecycleActivities;
+import dev.chorus.model.workflow.RankingActivities;
+import dev.chorus.model.workflow.RankingResult;
+import dev.chorus.model.workflow.RankingTask;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityInfo;
 import java.util.List;
@@ -45,6 +48,10 @@ final class WorkflowFakes {
 
   record RecordFailure(AgentTask task, String error) implements Call {}
 
+  record RecordCancelled(AgentTask task) implements Call {}
+
+  record Rank(RankingTask task) implements Call {}
+
   record FinishQuery(UUID queryId, UUID conversationId, QueryStatus status) implements Call {}
 
   /** One attempt of {@code streamResponse}, with where and how often Temporal ran it. */
@@ -68,8 +75,27 @@ final class WorkflowFakes {
     }
 
     @Override
+    public void recordResponseCancelled(AgentTask task) {
+      log.add(new RecordCancelled(task));
+    }
+
+    @Override
     public void finishQuery(UUID queryId, UUID conversationId, QueryStatus status) {
       log.add(new FinishQuery(queryId, conversationId, status));
+    }
+  }
+
+  static final class FakeRanking implements RankingActivities {
+    private final CallLog log;
+
+    FakeRanking(CallLog log) {
+      this.log = log;
+    }
+
+    @Override
+    public RankingResult rankAnswers(RankingTask task) {
+      log.add(new Rank(task));
+      return new RankingResult(task.agents(), "builtin");
     }
   }
 
@@ -77,6 +103,22 @@ final class WorkflowFakes {
   @FunctionalInterface
   interface Behavior {
     AgentOutcome run(AgentTask task, int attempt);
+  }
+
+  /**
+   * Streams until cancelled, the way the real activity notices it: its heartbeat throws. Once the
+   * cancellation arrives it reports it by rethrowing, as the real activity does after saving.
+   */
+  static AgentOutcome streamsUntilCancelled(AgentTask task, int attempt) {
+    while (true) {
+      Activity.getExecutionContext().heartbeat(attempt);
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw Activity.wrap(e);
+      }
+    }
   }
 
   /** Answers with a fixed text; the default for agents without a scripted behavior. */

@@ -11,6 +11,7 @@ import dev.chorus.model.workflow.TaskQueues;
 import dev.chorus.worker.query.WorkflowFakes.CallLog;
 import dev.chorus.worker.query.WorkflowFakes.FakeAgentStream;
 import dev.chorus.worker.query.WorkflowFakes.FakeLifecycle;
+import dev.chorus.worker.query.WorkflowFakes.FakeRanking;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.SearchAttributeKey;
@@ -36,6 +37,7 @@ final class WorkflowHarness implements AutoCloseable {
   final TestWorkflowEnvironment env;
   final CallLog log = new CallLog();
   final FakeLifecycle lifecycle = new FakeLifecycle(log);
+  final FakeRanking ranking = new FakeRanking(log);
   final FakeAgentStream agents = new FakeAgentStream(log);
 
   WorkflowHarness() {
@@ -50,7 +52,7 @@ final class WorkflowHarness implements AutoCloseable {
     }
     Worker queries = env.newWorker(TaskQueues.QUERIES);
     queries.registerWorkflowImplementationTypes(ChatQueryWorkflowImpl.class);
-    queries.registerActivitiesImplementations(lifecycle);
+    queries.registerActivitiesImplementations(lifecycle, ranking);
     for (String provider : PROVIDERS) {
       env.newWorker(TaskQueues.provider(provider)).registerActivitiesImplementations(agents);
     }

@@ -1,6 +1,8 @@
 package dev.chorus.worker.provider.anthropic;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import static dev.chorus.worker.provider.ProviderJson.integer;
+import static dev.chorus.worker.provider.ProviderJson.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,6 +18,7 @@ import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.ProviderFailure;
 import dev.chorus.worker.provider.ProviderHttp;
+import dev.chorus.worker.provider.ProviderJson;
 import dev.chorus.worker.provider.StreamEnd;
 import dev.chorus.worker.provider.StreamSink;
 import java.time.Duration;
@@ -23,9 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import okhttp3.Headers;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.Request;
@@ -53,17 +54,16 @@ public class AnthropicProvider implements ChatProvider {
   static final String LEADING_USER_TURN = "(earlier conversation omitted)";
 
   private static final MediaType JSON = MediaType.get("application/json");
-  private static final Pattern KEY_SHAPE = Pattern.compile("sk-ant-[A-Za-z0-9_\\-]+");
   private static final int MAX_RAW_ERROR = 300;
 
   private final AnthropicProperties properties;
   private final ProviderHttp http;
-  private final ObjectMapper json;
+  private final ProviderJson json;
 
   public AnthropicProvider(AnthropicProperties properties, ProviderHttp http, ObjectMapper json) {
     this.properties = properties;
     this.http = http;
-    this.json = json;
+    this.json = new ProviderJson(json, "Anthropic");
   }
 
   @Override
@@ -107,11 +107,10 @@ public class AnthropicProvider implements ChatProvider {
       Endpoint endpoint, ChatRequest request, StreamSink sink, Cancellation cancellation)
       throws InterruptedException {
     Request httpRequest =
-        new Request.Builder()
-            .url(url(endpoint, "/v1/messages"))
-            .headers(headers(endpoint))
+        authorized(endpoint)
+            .url(endpoint.url("/v1/messages"))
             .header("accept", "text/event-stream")
-            .post(RequestBody.create(requestBody(request), JSON))
+            .post(RequestBody.create(json.write(body(request)), JSON))
             .build();
     Response response =
         http.open(
@@ -147,27 +146,19 @@ public class AnthropicProvider implements ChatProvider {
     List<ModelInfo> models = new ArrayList<>();
     String after = null;
     for (int page = 0; page < MAX_MODEL_PAGES; page++) {
-      HttpUrl.Builder url = url(endpoint, "/v1/models").newBuilder();
+      HttpUrl.Builder url = endpoint.url("/v1/models").newBuilder();
       url.addQueryParameter("limit", "1000");
       if (after != null) {
         url.addQueryParameter("after_id", after);
       }
-      Request request = new Request.Builder().url(url.build()).headers(headers(endpoint)).build();
-      Response response =
-          http.open(
+      Request request = authorized(endpoint).url(url.build()).build();
+      String answer =
+          http.fetch(
               endpoint,
               request,
               properties.readTimeout(),
-              Cancellation.NONE,
               (status, body, retryAfter) -> classifyHttp(status, body, retryAfter, endpoint));
-      JsonNode root;
-      try {
-        root = json.readTree(ProviderHttp.readBody(response, Cancellation.NONE));
-      } catch (JsonProcessingException e) {
-        throw ProviderFailure.of(
-                ProviderFailureType.ProviderInvalidRequest, "malformed Anthropic model list")
-            .exception(e);
-      }
+      JsonNode root = json.read(answer, ProviderFailureType.ProviderInvalidRequest, "model list");
       for (JsonNode model : root.path("data")) {
         String id = text(model, "id");
         if (id != null && !id.isBlank()) {
@@ -190,27 +181,13 @@ public class AnthropicProvider implements ChatProvider {
 
   // --- request -------------------------------------------------------------------------------
 
-  private Headers headers(Endpoint endpoint) {
-    Headers.Builder headers = new Headers.Builder().add("anthropic-version", properties.version());
-    if (endpoint.hasKey()) {
-      headers.add("x-api-key", endpoint.apiKey());
-    }
-    return headers.build();
+  private Request.Builder authorized(Endpoint endpoint) {
+    return endpoint.authorize(
+        new Request.Builder().header("anthropic-version", properties.version()), "x-api-key");
   }
 
-  private static HttpUrl url(Endpoint endpoint, String path) {
-    HttpUrl url = HttpUrl.parse(endpoint.url(path));
-    if (url == null) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest,
-              "not an http(s) base URL: " + endpoint.baseUrl())
-          .exception();
-    }
-    return url;
-  }
-
-  byte[] requestBody(ChatRequest request) {
-    ObjectNode body = json.createObjectNode();
+  ObjectNode body(ChatRequest request) {
+    ObjectNode body = json.object();
     body.put("model", request.model());
     body.put(
         "max_tokens",
@@ -237,13 +214,7 @@ public class AnthropicProvider implements ChatProvider {
       body.put("temperature", Math.max(0.0, Math.min(1.0, request.temperature())));
     }
     body.put("stream", true);
-    try {
-      return json.writeValueAsBytes(body);
-    } catch (JsonProcessingException e) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest, "could not encode the Anthropic request")
-          .exception(e);
-    }
+    return body;
   }
 
   private static final class Turn {
@@ -328,15 +299,11 @@ public class AnthropicProvider implements ChatProvider {
       if (data == null || data.isBlank()) {
         return;
       }
-      JsonNode node;
-      try {
-        node = json.readTree(data);
-      } catch (JsonProcessingException e) {
-        throw ProviderFailure.of(
-                ProviderFailureType.ProviderStreamBroken,
-                "malformed Anthropic stream event " + (event == null ? "" : event))
-            .exception(e);
-      }
+      JsonNode node =
+          json.read(
+              data,
+              ProviderFailureType.ProviderStreamBroken,
+              "stream event " + (event == null ? "" : event));
       String type = text(node, "type");
       if (type == null) {
         type = event == null ? "" : event;
@@ -400,19 +367,15 @@ public class AnthropicProvider implements ChatProvider {
 
   /** An HTTP error: Anthropic's {@code {"type":"error","error":{"type","message"}}} body. */
   ProviderFailure classifyHttp(int status, String body, Duration retryAfter, Endpoint endpoint) {
-    JsonNode root = null;
-    try {
-      root = body == null || body.isBlank() ? null : json.readTree(body);
-    } catch (JsonProcessingException notJson) {
+    JsonNode root = json.tryRead(body);
+    if (!root.path("error").isObject()) {
       // a proxy's or load balancer's page: the raw body is the message
-    }
-    if (root == null || !root.path("error").isObject()) {
       String raw = body == null ? "" : body.strip().replaceAll("\\s+", " ");
       if (raw.length() > MAX_RAW_ERROR) {
         raw = raw.substring(0, MAX_RAW_ERROR) + "…";
       }
       return ProviderHttp.byStatus(
-          status, redact(raw.isEmpty() ? "no error body" : raw, endpoint), retryAfter);
+          status, endpoint.redact(raw.isEmpty() ? "no error body" : raw), retryAfter);
     }
     return classify(status, root.path("error"), text(root, "request_id"), retryAfter, endpoint);
   }
@@ -458,7 +421,7 @@ public class AnthropicProvider implements ChatProvider {
     if (requestId != null) {
       text.append(" (request_id ").append(requestId).append(')');
     }
-    return new ProviderFailure(failure, redact(text.toString(), endpoint), status, retryAfter);
+    return new ProviderFailure(failure, endpoint.redact(text.toString()), status, retryAfter);
   }
 
   private static boolean unknownModel(String lower) {
@@ -467,26 +430,5 @@ public class AnthropicProvider implements ChatProvider {
             || lower.contains("does not exist")
             || lower.contains("unknown model")
             || lower.contains("invalid model"));
-  }
-
-  /** An error body may echo a header back; the key never reaches a failure message. */
-  private static String redact(String message, Endpoint endpoint) {
-    String out = message;
-    if (endpoint != null && endpoint.hasKey() && endpoint.apiKey().length() >= 4) {
-      out = out.replace(endpoint.apiKey(), "***");
-    }
-    return KEY_SHAPE.matcher(out).replaceAll("sk-ant-***");
-  }
-
-  // --- JSON helpers --------------------------------------------------------------------------
-
-  private static String text(JsonNode node, String field) {
-    JsonNode value = node == null ? null : node.get(field);
-    return value != null && value.isTextual() ? value.asText() : null;
-  }
-
-  private static Integer integer(JsonNode node, String field) {
-    JsonNode value = node == null ? null : node.get(field);
-    return value != null && value.isNumber() && value.canConvertToInt() ? value.intValue() : null;
   }
 }

@@ -1,6 +1,8 @@
 package dev.chorus.worker.provider.gemini;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import static dev.chorus.worker.provider.ProviderJson.integer;
+import static dev.chorus.worker.provider.ProviderJson.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,6 +18,7 @@ import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.ProviderFailure;
 import dev.chorus.worker.provider.ProviderHttp;
+import dev.chorus.worker.provider.ProviderJson;
 import dev.chorus.worker.provider.StreamEnd;
 import dev.chorus.worker.provider.StreamSink;
 import java.math.BigDecimal;
@@ -71,12 +74,12 @@ public class GeminiProvider implements ChatProvider {
 
   private final GeminiProperties properties;
   private final ProviderHttp http;
-  private final ObjectMapper json;
+  private final ProviderJson json;
 
   public GeminiProvider(GeminiProperties properties, ProviderHttp http, ObjectMapper json) {
     this.properties = properties;
     this.http = http;
-    this.json = json;
+    this.json = new ProviderJson(json, "Gemini");
   }
 
   @Override
@@ -106,16 +109,18 @@ public class GeminiProvider implements ChatProvider {
       Endpoint endpoint, ChatRequest request, StreamSink sink, Cancellation cancellation)
       throws InterruptedException {
     HttpUrl url =
-        modelsUrl(endpoint)
+        endpoint
+            .url(MODELS_PATH)
             .newBuilder()
             .addPathSegment(modelId(request.model()) + ":streamGenerateContent")
             .addQueryParameter("alt", "sse")
             .build();
     Request httpRequest =
-        authorized(new Request.Builder(), endpoint)
+        endpoint
+            .authorize(new Request.Builder(), KEY_HEADER)
             .url(url)
             .header("Accept", "text/event-stream")
-            .post(RequestBody.create(write(body(request)), JSON))
+            .post(RequestBody.create(json.write(body(request)), JSON))
             .build();
     Response response =
         http.open(
@@ -134,28 +139,28 @@ public class GeminiProvider implements ChatProvider {
     List<ModelInfo> models = new ArrayList<>();
     String pageToken = null;
     for (int page = 0; page < MAX_MODEL_PAGES; page++) {
-      HttpUrl.Builder url = modelsUrl(endpoint).newBuilder().addQueryParameter("pageSize", "1000");
+      HttpUrl.Builder url =
+          endpoint.url(MODELS_PATH).newBuilder().addQueryParameter("pageSize", "1000");
       if (pageToken != null) {
         url.addQueryParameter("pageToken", pageToken);
       }
       Request httpRequest =
-          authorized(new Request.Builder(), endpoint).url(url.build()).get().build();
-      Response response =
-          http.open(
+          endpoint.authorize(new Request.Builder(), KEY_HEADER).url(url.build()).get().build();
+      String answer =
+          http.fetch(
               endpoint,
               httpRequest,
               null,
-              Cancellation.NONE,
               (status, body, retryAfter) -> classify(status, body, retryAfter, endpoint));
-      JsonNode root = read(ProviderHttp.readBody(response, Cancellation.NONE), "model list");
+      JsonNode root = json.read(answer, ProviderFailureType.ProviderStreamBroken, "model list");
       for (JsonNode model : root.path("models")) {
         if (generates(model)) {
           models.add(
               new ModelInfo(
                   stripPrefix(model.path("name").asText()),
-                  model.hasNonNull("displayName") ? model.get("displayName").asText() : null,
-                  intOrNull(model.path("inputTokenLimit")),
-                  intOrNull(model.path("outputTokenLimit"))));
+                  text(model, "displayName"),
+                  integer(model, "inputTokenLimit"),
+                  integer(model, "outputTokenLimit")));
         }
       }
       pageToken = root.path("nextPageToken").asText("");
@@ -185,8 +190,8 @@ public class GeminiProvider implements ChatProvider {
 
   /** The request body: system turns become {@code systemInstruction}, same-role turns merge. */
   ObjectNode body(ChatRequest request) {
-    ObjectNode root = json.createObjectNode();
-    ArrayNode contents = json.createArrayNode();
+    ObjectNode root = json.object();
+    ArrayNode contents = json.array();
     ArrayNode system = null;
     String lastRole = null;
     ArrayNode lastParts = null;
@@ -196,7 +201,7 @@ public class GeminiProvider implements ChatProvider {
       }
       if (message.role() == ChatMessage.Role.SYSTEM) {
         if (system == null) {
-          system = json.createArrayNode();
+          system = json.array();
         }
         system.addObject().put("text", message.content());
         continue;
@@ -220,7 +225,7 @@ public class GeminiProvider implements ChatProvider {
     if (system != null) {
       root.putObject("systemInstruction").set("parts", system);
     }
-    ObjectNode config = json.createObjectNode();
+    ObjectNode config = json.object();
     if (request.temperature() != null) {
       config.put("temperature", request.temperature());
     }
@@ -238,7 +243,7 @@ public class GeminiProvider implements ChatProvider {
    * a body-level {@code RetryInfo.retryDelay} stands in for a missing {@code Retry-After}.
    */
   ProviderFailure classify(int status, String body, Duration retryAfter, Endpoint endpoint) {
-    JsonNode error = tryRead(body).path("error");
+    JsonNode error = json.tryRead(body).path("error");
     String message = errorMessage(error, body, status, endpoint);
     if (retryAfter == null) {
       retryAfter = retryDelay(error);
@@ -300,12 +305,8 @@ public class GeminiProvider implements ChatProvider {
     } else {
       message = "Gemini answered HTTP " + status;
     }
-    return redact(message, endpoint);
-  }
-
-  /** Google echoes keys in a few messages ({@code Consumer 'api_key:...'}): never pass one on. */
-  static String redact(String message, Endpoint endpoint) {
-    return endpoint.hasKey() ? message.replace(endpoint.apiKey(), "***") : message;
+    // Google echoes keys in a few messages (Consumer 'api_key:...'): never pass one on.
+    return endpoint.redact(message);
   }
 
   /** {@code google.rpc.RetryInfo.retryDelay}, a protobuf duration such as {@code "12.59s"}. */
@@ -336,54 +337,6 @@ public class GeminiProvider implements ChatProvider {
     return name.startsWith("models/") ? name.substring("models/".length()) : name;
   }
 
-  private static Integer intOrNull(JsonNode node) {
-    return node.canConvertToInt() ? node.asInt() : null;
-  }
-
-  private static HttpUrl modelsUrl(Endpoint endpoint) {
-    HttpUrl url = HttpUrl.parse(endpoint.url(MODELS_PATH));
-    if (url == null) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest,
-              "the Gemini base URL is not an http(s) URL")
-          .exception();
-    }
-    return url;
-  }
-
-  private static Request.Builder authorized(Request.Builder builder, Endpoint endpoint) {
-    return endpoint.hasKey() ? builder.header(KEY_HEADER, endpoint.apiKey()) : builder;
-  }
-
-  private byte[] write(JsonNode node) {
-    try {
-      return json.writeValueAsBytes(node);
-    } catch (JsonProcessingException e) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest,
-              "malformed Gemini request: " + e.getMessage())
-          .exception(e);
-    }
-  }
-
-  private JsonNode read(String body, String what) {
-    try {
-      return json.readTree(body);
-    } catch (JsonProcessingException e) {
-      throw ProviderFailure.of(ProviderFailureType.ProviderStreamBroken, "malformed Gemini " + what)
-          .exception(e);
-    }
-  }
-
-  private JsonNode tryRead(String body) {
-    try {
-      JsonNode node = body == null ? null : json.readTree(body);
-      return node == null ? json.missingNode() : node;
-    } catch (JsonProcessingException e) {
-      return json.missingNode();
-    }
-  }
-
   /** One stream's state: what was seen so far, and whether Google said it was done. */
   private final class ChunkReader {
     private final StreamSink sink;
@@ -398,7 +351,7 @@ public class GeminiProvider implements ChatProvider {
     }
 
     void onChunk(String data) {
-      JsonNode chunk = read(data, "stream chunk");
+      JsonNode chunk = json.read(data, ProviderFailureType.ProviderStreamBroken, "stream chunk");
       JsonNode error = chunk.path("error");
       if (error.isObject()) {
         throw midStreamFailure(error, endpoint).exception();

@@ -1,6 +1,5 @@
 package dev.chorus.worker.provider.ollama;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,6 +15,7 @@ import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.ProviderFailure;
 import dev.chorus.worker.provider.ProviderHttp;
+import dev.chorus.worker.provider.ProviderJson;
 import dev.chorus.worker.provider.StreamEnd;
 import dev.chorus.worker.provider.StreamSink;
 import java.time.Duration;
@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -48,12 +47,12 @@ public class OllamaProvider implements ChatProvider {
 
   private final OllamaProperties properties;
   private final ProviderHttp http;
-  private final ObjectMapper json;
+  private final ProviderJson json;
 
   public OllamaProvider(OllamaProperties properties, ProviderHttp http, ObjectMapper json) {
     this.properties = properties;
     this.http = http;
-    this.json = json;
+    this.json = new ProviderJson(json, "Ollama");
   }
 
   @Override
@@ -85,10 +84,11 @@ public class OllamaProvider implements ChatProvider {
       Endpoint endpoint, ChatRequest request, StreamSink sink, Cancellation cancellation)
       throws InterruptedException {
     Request httpRequest =
-        authorized(new Request.Builder(), endpoint)
-            .url(url(endpoint, "/api/chat"))
+        endpoint
+            .authorizeBearer(new Request.Builder())
+            .url(endpoint.url("/api/chat"))
             .header("Accept", "application/x-ndjson")
-            .post(RequestBody.create(write(body(request)), JSON))
+            .post(RequestBody.create(json.write(body(request)), JSON))
             .build();
     Response response =
         http.open(
@@ -105,15 +105,18 @@ public class OllamaProvider implements ChatProvider {
   @Override
   public List<ModelInfo> listModels(Endpoint endpoint) throws InterruptedException {
     Request httpRequest =
-        authorized(new Request.Builder(), endpoint).url(url(endpoint, "/api/tags")).get().build();
-    Response response =
-        http.open(
+        endpoint
+            .authorizeBearer(new Request.Builder())
+            .url(endpoint.url("/api/tags"))
+            .get()
+            .build();
+    String answer =
+        http.fetch(
             endpoint,
             httpRequest,
             null,
-            Cancellation.NONE,
             (status, body, retryAfter) -> classify(status, body, retryAfter, endpoint));
-    JsonNode root = read(ProviderHttp.readBody(response, Cancellation.NONE), "model list");
+    JsonNode root = json.read(answer, ProviderFailureType.ProviderStreamBroken, "model list");
     List<ModelInfo> models = new ArrayList<>();
     for (JsonNode model : root.path("models")) {
       String name = model.path("name").asText("");
@@ -131,7 +134,7 @@ public class OllamaProvider implements ChatProvider {
       throw ProviderFailure.of(ProviderFailureType.ProviderInvalidRequest, "no Ollama model given")
           .exception();
     }
-    ObjectNode root = json.createObjectNode();
+    ObjectNode root = json.object();
     root.put("model", request.model());
     ArrayNode messages = root.putArray("messages");
     for (ChatMessage message : request.messages()) {
@@ -141,7 +144,7 @@ public class OllamaProvider implements ChatProvider {
           .put("content", message.content() == null ? "" : message.content());
     }
     root.put("stream", true);
-    ObjectNode options = json.createObjectNode();
+    ObjectNode options = json.object();
     if (request.temperature() != null) {
       options.put("temperature", request.temperature());
     }
@@ -165,61 +168,11 @@ public class OllamaProvider implements ChatProvider {
   }
 
   private String errorMessage(String body, int status, Endpoint endpoint) {
-    String message = tryRead(body).path("error").asText("");
+    String message = json.tryRead(body).path("error").asText("");
     if (message.isBlank()) {
       message = body == null || body.isBlank() ? "Ollama answered HTTP " + status : body;
     }
-    return redact(message, endpoint);
-  }
-
-  static String redact(String message, Endpoint endpoint) {
-    return endpoint.hasKey() ? message.replace(endpoint.apiKey(), "***") : message;
-  }
-
-  private static HttpUrl url(Endpoint endpoint, String path) {
-    HttpUrl url = HttpUrl.parse(endpoint.url(path));
-    if (url == null) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest,
-              "the Ollama base URL is not an http(s) URL")
-          .exception();
-    }
-    return url;
-  }
-
-  private static Request.Builder authorized(Request.Builder builder, Endpoint endpoint) {
-    return endpoint.hasKey()
-        ? builder.header("Authorization", "Bearer " + endpoint.apiKey())
-        : builder;
-  }
-
-  private byte[] write(JsonNode node) {
-    try {
-      return json.writeValueAsBytes(node);
-    } catch (JsonProcessingException e) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest,
-              "malformed Ollama request: " + e.getMessage())
-          .exception(e);
-    }
-  }
-
-  private JsonNode read(String body, String what) {
-    try {
-      return json.readTree(body);
-    } catch (JsonProcessingException e) {
-      throw ProviderFailure.of(ProviderFailureType.ProviderStreamBroken, "malformed Ollama " + what)
-          .exception(e);
-    }
-  }
-
-  private JsonNode tryRead(String body) {
-    try {
-      JsonNode node = body == null ? null : json.readTree(body);
-      return node == null ? json.missingNode() : node;
-    } catch (JsonProcessingException e) {
-      return json.missingNode();
-    }
+    return endpoint.redact(message);
   }
 
   /** One stream's state: whether the {@code done} line came, and what it said. */
@@ -237,10 +190,10 @@ public class OllamaProvider implements ChatProvider {
     }
 
     void onLine(String line) {
-      JsonNode chunk = read(line, "stream line");
+      JsonNode chunk = json.read(line, ProviderFailureType.ProviderStreamBroken, "stream line");
       JsonNode error = chunk.path("error");
       if (!error.isMissingNode() && !error.isNull()) {
-        String message = redact(error.isTextual() ? error.asText() : error.toString(), endpoint);
+        String message = endpoint.redact(error.isTextual() ? error.asText() : error.toString());
         ProviderFailureType type =
             MODEL_NOT_FOUND.matcher(message).find()
                 ? ProviderFailureType.ProviderUnknownModel

@@ -1,6 +1,5 @@
 package dev.chorus.worker.provider.openai;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,6 +15,7 @@ import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.ProviderFailure;
 import dev.chorus.worker.provider.ProviderHttp;
+import dev.chorus.worker.provider.ProviderJson;
 import dev.chorus.worker.provider.StreamEnd;
 import dev.chorus.worker.provider.StreamSink;
 import io.temporal.failure.ApplicationFailure;
@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
-import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -48,7 +47,7 @@ public class OpenAiChatProvider implements ChatProvider {
   private final ProviderKind kind;
   private final OpenAiSettings settings;
   private final ProviderHttp http;
-  private final ObjectMapper json;
+  private final ProviderJson json;
 
   OpenAiChatProvider(
       String id, ProviderKind kind, OpenAiSettings settings, ProviderHttp http, ObjectMapper json) {
@@ -56,7 +55,7 @@ public class OpenAiChatProvider implements ChatProvider {
     this.kind = kind;
     this.settings = settings;
     this.http = http;
-    this.json = json;
+    this.json = new ProviderJson(json, id);
   }
 
   @Override
@@ -89,7 +88,7 @@ public class OpenAiChatProvider implements ChatProvider {
     Request call =
         requestTo(endpoint, "/chat/completions")
             .header("Accept", "text/event-stream")
-            .post(RequestBody.create(body(request), JSON))
+            .post(RequestBody.create(json.write(body(request)), JSON))
             .build();
     Response response =
         http.open(
@@ -98,8 +97,8 @@ public class OpenAiChatProvider implements ChatProvider {
             settings.readTimeout(),
             cancellation,
             (status, body, retryAfter) ->
-                OpenAiErrors.http(status, body, retryAfter, endpoint.apiKey(), json));
-    Reader reader = new Reader(sink, endpoint.apiKey());
+                OpenAiErrors.http(status, body, retryAfter, endpoint, json));
+    Reader reader = new Reader(sink, endpoint);
     ProviderHttp.readSse(response, cancellation, reader::onEvent);
     return reader.end();
   }
@@ -107,15 +106,14 @@ public class OpenAiChatProvider implements ChatProvider {
   @Override
   public List<ModelInfo> listModels(Endpoint endpoint) throws InterruptedException {
     try {
-      Response response =
-          http.open(
+      String answer =
+          http.fetch(
               endpoint,
               requestTo(endpoint, "/models").get().build(),
               settings.readTimeout(),
-              Cancellation.NONE,
               (status, body, retryAfter) ->
-                  OpenAiErrors.http(status, body, retryAfter, endpoint.apiKey(), json));
-      List<ModelInfo> models = models(ProviderHttp.readBody(response, Cancellation.NONE));
+                  OpenAiErrors.http(status, body, retryAfter, endpoint, json));
+      List<ModelInfo> models = models(answer);
       return models.isEmpty() && !settings.staticModels().isEmpty() ? staticModels() : models;
     } catch (ApplicationFailure failed) {
       // Many small servers have no (or a broken) model list: the configured one stands in.
@@ -132,17 +130,8 @@ public class OpenAiChatProvider implements ChatProvider {
 
   /** The request every call starts from: URL, and the key only in a header, only when present. */
   private Request.Builder requestTo(Endpoint endpoint, String path) {
-    HttpUrl url = HttpUrl.parse(endpoint.url(path));
-    if (url == null) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest,
-              "provider '" + id + "' has no valid base URL: " + endpoint.baseUrl())
-          .exception();
-    }
-    Request.Builder builder = new Request.Builder().url(url);
-    if (endpoint.hasKey()) {
-      builder.header("Authorization", "Bearer " + endpoint.apiKey());
-    }
+    Request.Builder builder =
+        endpoint.authorizeBearer(new Request.Builder().url(endpoint.url(path)));
     if (settings.organization() != null && serverOwned(endpoint)) {
       builder.header("OpenAI-Organization", settings.organization());
     }
@@ -159,8 +148,8 @@ public class OpenAiChatProvider implements ChatProvider {
         && Objects.equals(endpoint.apiKey(), settings.apiKey());
   }
 
-  byte[] body(ChatRequest request) {
-    ObjectNode body = json.createObjectNode();
+  ObjectNode body(ChatRequest request) {
+    ObjectNode body = json.object();
     body.put("model", request.model());
     ArrayNode messages = body.putArray("messages");
     for (ChatMessage message : request.messages()) {
@@ -179,27 +168,16 @@ public class OpenAiChatProvider implements ChatProvider {
     if (request.maxTokens() != null) {
       body.put(settings.maxTokensField(), request.maxTokens());
     }
-    try {
-      return json.writeValueAsBytes(body);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write a chat request", e);
-    }
+    return body;
   }
 
   List<ModelInfo> models(String body) {
-    JsonNode root;
-    try {
-      root = json.readTree(body);
-    } catch (JsonProcessingException e) {
-      throw ProviderFailure.of(
-              ProviderFailureType.ProviderInvalidRequest, "malformed model list from " + id)
-          .exception(e);
-    }
+    JsonNode root = json.read(body, ProviderFailureType.ProviderInvalidRequest, "model list");
     JsonNode data = root == null ? null : root.get("data");
     if (data == null || !data.isArray()) {
       throw ProviderFailure.of(
               ProviderFailureType.ProviderInvalidRequest,
-              "malformed model list from " + id + ": no data array")
+              "malformed " + id + " model list: no data array")
           .exception();
     }
     List<ModelInfo> models = new ArrayList<>();
@@ -240,16 +218,16 @@ public class OpenAiChatProvider implements ChatProvider {
   /** Reads one stream's chunks; lives for one call, on the calling thread. */
   private final class Reader {
     private final StreamSink sink;
-    private final String apiKey;
+    private final Endpoint endpoint;
     private final StringBuilder refusal = new StringBuilder();
     private boolean done;
     private String finishReason;
     private long inputTokens;
     private long outputTokens;
 
-    Reader(StreamSink sink, String apiKey) {
+    Reader(StreamSink sink, Endpoint endpoint) {
       this.sink = sink;
-      this.apiKey = apiKey;
+      this.endpoint = endpoint;
     }
 
     void onEvent(String type, String data) {
@@ -260,16 +238,9 @@ public class OpenAiChatProvider implements ChatProvider {
         done = true;
         return;
       }
-      JsonNode chunk;
-      try {
-        chunk = json.readTree(data);
-      } catch (JsonProcessingException e) {
-        throw ProviderFailure.of(
-                ProviderFailureType.ProviderStreamBroken, "malformed stream chunk from " + id)
-            .exception(e);
-      }
+      JsonNode chunk = json.read(data, ProviderFailureType.ProviderStreamBroken, "stream chunk");
       if ("error".equals(type) || isError(chunk)) {
-        throw OpenAiErrors.inStream(chunk, apiKey).exception();
+        throw OpenAiErrors.inStream(chunk, endpoint).exception();
       }
       JsonNode usage = chunk.get("usage");
       if (usage != null && usage.isObject()) {
@@ -311,7 +282,7 @@ public class OpenAiChatProvider implements ChatProvider {
       if (!refusal.isEmpty()) {
         throw ProviderFailure.of(
                 ProviderFailureType.ProviderRefused,
-                "the model refused: " + OpenAiErrors.redact(refusal.toString(), apiKey))
+                "the model refused: " + endpoint.redact(refusal.toString()))
             .exception();
       }
       if ("content_filter".equals(finishReason)) {

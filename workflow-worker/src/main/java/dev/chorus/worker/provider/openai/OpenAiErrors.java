@@ -1,11 +1,11 @@
 package dev.chorus.worker.provider.openai;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.model.agent.ProviderFailureType;
+import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ProviderFailure;
 import dev.chorus.worker.provider.ProviderHttp;
+import dev.chorus.worker.provider.ProviderJson;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
@@ -43,9 +43,6 @@ final class OpenAiErrors {
 
   private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|h|m|s)");
 
-  /** OpenAI echoes a masked key in 401 messages ("Incorrect API key provided: sk-ab***yz"). */
-  private static final Pattern KEY_LIKE = Pattern.compile("\\bsk-[A-Za-z0-9_*\\-]{3,}");
-
   /** What an error body says. */
   record Info(String message, String code, String type, Integer numericCode, boolean flagged) {
     boolean is(Set<String> names) {
@@ -59,15 +56,15 @@ final class OpenAiErrors {
 
   /** Classifies a non-2xx answer. */
   static ProviderFailure http(
-      int status, String body, Duration retryAfter, String apiKey, ObjectMapper json) {
-    Info info = read(parse(body, json), body);
-    String message = describe(info, apiKey);
+      int status, String body, Duration retryAfter, Endpoint endpoint, ProviderJson json) {
+    Info info = read(json.tryRead(body), body);
+    String message = describe(info, endpoint);
     ProviderFailureType type = refine(byStatus(status), status, info);
     return new ProviderFailure(type, message, status, wait(type, retryAfter, message));
   }
 
   /** Classifies an error object sent inside a 200 stream. */
-  static ProviderFailure inStream(JsonNode chunk, String apiKey) {
+  static ProviderFailure inStream(JsonNode chunk, Endpoint endpoint) {
     Info info = read(chunk, chunk.toString());
     ProviderFailureType type;
     if (info.numericCode() != null) {
@@ -84,7 +81,7 @@ final class OpenAiErrors {
       type = ProviderFailureType.ProviderUnavailable;
     }
     type = refine(type, info.numericCode() == null ? 200 : info.numericCode(), info);
-    String message = "error inside the stream: " + describe(info, apiKey);
+    String message = "error inside the stream: " + describe(info, endpoint);
     return new ProviderFailure(type, message, null, wait(type, null, message));
   }
 
@@ -119,20 +116,9 @@ final class OpenAiErrors {
     return type;
   }
 
-  private static JsonNode parse(String body, ObjectMapper json) {
-    if (body == null || body.isBlank()) {
-      return null;
-    }
-    try {
-      return json.readTree(body);
-    } catch (JsonProcessingException notJson) {
-      return null;
-    }
-  }
-
   static Info read(JsonNode root, String raw) {
     String fallback = raw == null || raw.isBlank() ? "no error message" : raw.strip();
-    if (root == null || !root.isObject()) {
+    if (!root.isObject()) {
       return new Info(fallback, null, null, null, false);
     }
     JsonNode error = root.get("error");
@@ -169,7 +155,7 @@ final class OpenAiErrors {
         flagged);
   }
 
-  private static String describe(Info info, String apiKey) {
+  private static String describe(Info info, Endpoint endpoint) {
     String message = info.message();
     if (info.is("insufficient_quota")) {
       message = "quota exhausted, check the account's plan and billing: " + message;
@@ -177,19 +163,7 @@ final class OpenAiErrors {
     if (info.code() != null && !message.contains(info.code())) {
       message = message + " [" + info.code() + "]";
     }
-    return redact(message, apiKey);
-  }
-
-  /** Removes the key, and anything that looks like an OpenAI key, from a provider's words. */
-  static String redact(String message, String apiKey) {
-    if (message == null) {
-      return null;
-    }
-    String out = message;
-    if (apiKey != null && !apiKey.isBlank()) {
-      out = out.replace(apiKey, "***");
-    }
-    return KEY_LIKE.matcher(out).replaceAll("sk-***");
+    return endpoint.redact(message);
   }
 
   private static Duration wait(ProviderFailureType type, Duration header, String message) {

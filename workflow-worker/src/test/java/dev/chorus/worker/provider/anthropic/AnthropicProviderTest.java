@@ -1,6 +1,11 @@
 package dev.chorus.worker.provider.anthropic;
 
+import static dev.chorus.worker.provider.WireTestSupport.assertKeyNeverIn;
+import static dev.chorus.worker.provider.WireTestSupport.cancelAfterFirstDelta;
+import static dev.chorus.worker.provider.WireTestSupport.delayed;
+import static dev.chorus.worker.provider.WireTestSupport.dropMidBody;
 import static dev.chorus.worker.provider.WireTestSupport.failure;
+import static dev.chorus.worker.provider.WireTestSupport.jsonResponse;
 import static dev.chorus.worker.provider.WireTestSupport.record;
 import static dev.chorus.worker.provider.WireTestSupport.resource;
 import static dev.chorus.worker.provider.WireTestSupport.sse;
@@ -14,13 +19,13 @@ import dev.chorus.model.agent.ProviderFailureType;
 import dev.chorus.model.agent.ProviderKind;
 import dev.chorus.model.agent.Usage;
 import dev.chorus.model.json.ChorusJson;
-import dev.chorus.worker.provider.Cancellation;
 import dev.chorus.worker.provider.ChatMessage;
 import dev.chorus.worker.provider.ChatMessage.Role;
 import dev.chorus.worker.provider.ChatRequest;
 import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.WireTestSupport;
+import dev.chorus.worker.provider.WireTestSupport.Cancelled;
 import dev.chorus.worker.provider.WireTestSupport.Recording;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
@@ -30,16 +35,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import mockwebserver3.SocketEffect;
 import mockwebserver3.junit5.StartStop;
 import okio.Buffer;
 import org.junit.jupiter.api.Test;
@@ -117,14 +117,6 @@ class AnthropicProviderTest {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static MockResponse jsonResponse(int status, String body) {
-    return new MockResponse.Builder()
-        .code(status)
-        .setHeader("Content-Type", "application/json")
-        .body(body)
-        .build();
   }
 
   // --- the happy path --------------------------------------------------------------------------
@@ -291,7 +283,7 @@ class AnthropicProviderTest {
   @Test
   void aSlowFirstByteWithinTheReadTimeoutStillSucceeds() throws Exception {
     byte[] transcript = transcript("basic.sse");
-    server.enqueue(sse(transcript).newBuilder().headersDelay(700, TimeUnit.MILLISECONDS).build());
+    server.enqueue(delayed(sse(transcript), Duration.ofMillis(700), Duration.ZERO));
 
     Recording recording = record(provider(Duration.ofSeconds(2)), endpoint(), ask("hi"));
 
@@ -378,9 +370,7 @@ class AnthropicProviderTest {
   @Test
   void aConnectionDroppedMidBodyIsBrokenWithTheDeltasBeforeTheDrop() {
     byte[] full = transcript("basic.sse");
-    // MockWebServer shuts the socket after half the body.
-    server.enqueue(
-        sse(full).newBuilder().onResponseBody(SocketEffect.ShutdownConnection.INSTANCE).build());
+    server.enqueue(dropMidBody(sse(full)));
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
@@ -396,8 +386,7 @@ class AnthropicProviderTest {
 
   @Test
   void noHeadersWithinTheReadTimeoutIsATimeout() {
-    server.enqueue(
-        sse(transcript("basic.sse")).newBuilder().headersDelay(2, TimeUnit.SECONDS).build());
+    server.enqueue(delayed(sse(transcript("basic.sse")), Duration.ofSeconds(2), Duration.ZERO));
 
     failure(
         provider(Duration.ofMillis(300)),
@@ -409,8 +398,7 @@ class AnthropicProviderTest {
 
   @Test
   void aSilentBodyBeyondTheReadTimeoutIsATimeout() {
-    server.enqueue(
-        sse(transcript("basic.sse")).newBuilder().bodyDelay(2, TimeUnit.SECONDS).build());
+    server.enqueue(delayed(sse(transcript("basic.sse")), Duration.ZERO, Duration.ofSeconds(2)));
 
     failure(
         provider(Duration.ofMillis(300)),
@@ -420,78 +408,21 @@ class AnthropicProviderTest {
         new ArrayList<>());
   }
 
-  /** A cancellation the test triggers from another thread, like the activity's heartbeat. */
-  private static final class TestCancellation implements Cancellation {
-    private final AtomicReference<Runnable> closer = new AtomicReference<>();
-    private volatile boolean cancelled;
-
-    @Override
-    public void onCancel(Runnable r) {
-      closer.set(r);
-      if (cancelled) {
-        r.run();
-      }
-    }
-
-    @Override
-    public boolean isCancelled() {
-      return cancelled;
-    }
-
-    void cancel() {
-      cancelled = true;
-      Runnable r = closer.get();
-      if (r != null) {
-        r.run();
-      }
-    }
-  }
-
   @Test
-  void cancellationMidStreamInterruptsPromptly() throws Exception {
+  void cancellationMidStreamInterruptsPromptly() {
     // ~2.4 KB at 32 bytes per 50 ms: about 4 s if nobody cancels.
     server.enqueue(
-        new MockResponse.Builder()
-            .code(200)
-            .setHeader("Content-Type", "text/event-stream; charset=utf-8")
-            .body(new Buffer().write(transcript("basic.sse")))
+        sse(transcript("basic.sse"))
+            .newBuilder()
             .throttleBody(32, 50, TimeUnit.MILLISECONDS)
             .build());
-    TestCancellation cancellation = new TestCancellation();
-    List<String> deltas = new CopyOnWriteArrayList<>();
-    AtomicReference<Long> cancelledAt = new AtomicReference<>();
-    ScheduledExecutorService other = Executors.newSingleThreadScheduledExecutor();
-    try {
-      InterruptedException interrupted =
-          catchThrowableOfType(
-              InterruptedException.class,
-              () ->
-                  provider().stream(
-                      endpoint(),
-                      ask("hi"),
-                      delta -> {
-                        if (deltas.isEmpty()) {
-                          other.schedule(
-                              () -> {
-                                cancelledAt.set(System.nanoTime());
-                                cancellation.cancel();
-                              },
-                              100,
-                              TimeUnit.MILLISECONDS);
-                        }
-                        deltas.add(delta);
-                      },
-                      cancellation));
-      long returnedAt = System.nanoTime();
 
-      assertThat(interrupted).isNotNull();
-      assertThat(cancelledAt.get()).isNotNull();
-      assertThat(Duration.ofNanos(returnedAt - cancelledAt.get()))
-          .isLessThan(Duration.ofMillis(1000));
-      assertThat(deltas).isNotEmpty().hasSizeLessThan(6);
-    } finally {
-      other.shutdownNow();
-    }
+    Cancelled cancelled =
+        cancelAfterFirstDelta(provider(), endpoint(), ask("hi"), Duration.ofMillis(100));
+
+    assertThat(cancelled.thrown()).isInstanceOf(InterruptedException.class);
+    assertThat(cancelled.returnedAfterCancel()).isLessThan(Duration.ofMillis(1000));
+    assertThat(cancelled.deltas()).isNotEmpty().hasSizeLessThan(6);
   }
 
   // --- HTTP errors -------------------------------------------------------------------------------
@@ -560,7 +491,7 @@ class AnthropicProviderTest {
         failure(provider(), endpoint(), ask("hi"), expected, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage()).contains("HTTP " + status, messagePart);
-    assertThat(failure.getOriginalMessage()).doesNotContain(KEY);
+    assertKeyNeverIn(failure, KEY);
     assertThat(failure.getDetails().get(0, Integer.class)).isEqualTo(status);
     if (retryAfter != null) {
       assertThat(failure.getNextRetryDelay())
@@ -618,8 +549,8 @@ class AnthropicProviderTest {
             new ArrayList<>());
 
     for (ApplicationFailure failure : List.of(json, raw)) {
-      assertThat(failure.getOriginalMessage()).doesNotContain(KEY).contains("***");
-      assertThat(failure.toString()).doesNotContain(KEY);
+      assertThat(failure.getOriginalMessage()).contains("***");
+      assertKeyNeverIn(failure, KEY);
     }
   }
 
@@ -627,8 +558,8 @@ class AnthropicProviderTest {
 
   @Test
   void listModelsFollowsPagination() throws Exception {
-    server.enqueue(jsonResponse(200, utf8(transcript("models_page1.json"))));
-    server.enqueue(jsonResponse(200, utf8(transcript("models_page2.json"))));
+    server.enqueue(jsonResponse(200, transcript("models_page1.json")));
+    server.enqueue(jsonResponse(200, transcript("models_page2.json")));
 
     List<ModelInfo> models = provider().listModels(endpoint());
 
@@ -652,7 +583,7 @@ class AnthropicProviderTest {
 
   @Test
   void listModelsClassifiesErrors() {
-    server.enqueue(jsonResponse(401, utf8(transcript("error_401.json"))));
+    server.enqueue(jsonResponse(401, transcript("error_401.json")));
 
     ApplicationFailure failure =
         catchThrowableOfType(ApplicationFailure.class, () -> provider().listModels(endpoint()));

@@ -1,9 +1,15 @@
 package dev.chorus.worker.provider.gemini;
 
+import static dev.chorus.worker.provider.WireTestSupport.assertKeyNeverIn;
+import static dev.chorus.worker.provider.WireTestSupport.cancelAfterFirstDelta;
+import static dev.chorus.worker.provider.WireTestSupport.delayed;
+import static dev.chorus.worker.provider.WireTestSupport.dropMidBody;
 import static dev.chorus.worker.provider.WireTestSupport.failure;
+import static dev.chorus.worker.provider.WireTestSupport.jsonResponse;
 import static dev.chorus.worker.provider.WireTestSupport.record;
 import static dev.chorus.worker.provider.WireTestSupport.resource;
 import static dev.chorus.worker.provider.WireTestSupport.sse;
+import static dev.chorus.worker.provider.WireTestSupport.stallMidBody;
 import static dev.chorus.worker.provider.WireTestSupport.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -13,27 +19,23 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.model.agent.ProviderFailureType;
 import dev.chorus.model.agent.Usage;
 import dev.chorus.model.json.ChorusJson;
-import dev.chorus.worker.provider.Cancellation;
 import dev.chorus.worker.provider.ChatMessage;
 import dev.chorus.worker.provider.ChatMessage.Role;
 import dev.chorus.worker.provider.ChatRequest;
 import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.WireTestSupport;
+import dev.chorus.worker.provider.WireTestSupport.Cancelled;
 import dev.chorus.worker.provider.WireTestSupport.Recording;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import mockwebserver3.SocketEffect;
 import mockwebserver3.junit5.StartStop;
-import okio.Buffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -78,6 +80,12 @@ class GeminiProviderTest {
             new ChatMessage(Role.USER, "and add music 🎵")),
         0.4,
         256);
+  }
+
+  /** Streams {@code model} with the defaults, expecting {@code expected}. */
+  private ApplicationFailure streamFails(
+      String model, ProviderFailureType expected, List<String> deltas) {
+    return failure(provider(), endpoint(), request(model), expected, deltas);
   }
 
   /** The answer text computed from the transcript itself: every non-thought part, in order. */
@@ -182,12 +190,7 @@ class GeminiProviderTest {
   @ParameterizedTest
   @ValueSource(strings = {"models/../files", "tunedModels/x", "a/b", "..", "models/", " ", "x\\y"})
   void rejectsModelIdsThatWouldLeaveTheModelPath(String model) {
-    failure(
-        provider(),
-        endpoint(),
-        request(model),
-        ProviderFailureType.ProviderInvalidRequest,
-        new ArrayList<>());
+    streamFails(model, ProviderFailureType.ProviderInvalidRequest, new ArrayList<>());
     assertThat(server.getRequestCount()).isZero();
   }
 
@@ -211,12 +214,7 @@ class GeminiProviderTest {
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(),
-            request("gemini-2.0-flash"),
-            ProviderFailureType.ProviderRefused,
-            deltas);
+        streamFails("gemini-2.0-flash", ProviderFailureType.ProviderRefused, deltas);
 
     assertThat(deltas).containsExactly("Sure — here is the first step: ");
     assertThat(failure.getOriginalMessage())
@@ -230,12 +228,7 @@ class GeminiProviderTest {
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(),
-            request("gemini-2.0-flash"),
-            ProviderFailureType.ProviderRefused,
-            deltas);
+        streamFails("gemini-2.0-flash", ProviderFailureType.ProviderRefused, deltas);
 
     assertThat(deltas).isEmpty();
     assertThat(failure.getOriginalMessage()).contains("PROHIBITED_CONTENT");
@@ -247,12 +240,7 @@ class GeminiProviderTest {
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(),
-            request("gemini-2.5-flash"),
-            ProviderFailureType.ProviderUnavailable,
-            deltas);
+        streamFails("gemini-2.5-flash", ProviderFailureType.ProviderUnavailable, deltas);
 
     assertThat(deltas).containsExactly("Café crème, naïve résumé — ");
     assertThat(failure.getOriginalMessage()).contains("overloaded");
@@ -264,12 +252,7 @@ class GeminiProviderTest {
     server.enqueue(sse(transcript));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        provider(),
-        endpoint(),
-        request("gemini-2.5-flash"),
-        ProviderFailureType.ProviderStreamBroken,
-        deltas);
+    streamFails("gemini-2.5-flash", ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(String.join("", deltas)).isEqualTo(textOf(transcript));
     assertThat(EXPECTED_TEXT).startsWith(textOf(transcript));
@@ -277,22 +260,10 @@ class GeminiProviderTest {
 
   @Test
   void aConnectionDroppedMidBodyIsBrokenAfterDeliveringWhatCame() {
-    server.enqueue(
-        new MockResponse.Builder()
-            .code(200)
-            .setHeader("Content-Type", "text/event-stream")
-            .body(new Buffer().write(resource("/transcripts/gemini/stream-multibyte.sse")))
-            .throttleBody(7, 1, TimeUnit.MILLISECONDS)
-            .onResponseBody(SocketEffect.ShutdownConnection.INSTANCE)
-            .build());
+    server.enqueue(dropMidBody(sse(resource("/transcripts/gemini/stream-multibyte.sse"))));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        provider(),
-        endpoint(),
-        request("gemini-2.5-flash"),
-        ProviderFailureType.ProviderStreamBroken,
-        deltas);
+    streamFails("gemini-2.5-flash", ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(deltas).isNotEmpty();
     assertThat(EXPECTED_TEXT).startsWith(String.join("", deltas));
@@ -313,11 +284,10 @@ class GeminiProviderTest {
   @Test
   void aSlowFirstByteWithinTheReadTimeoutStillSucceeds() throws Exception {
     server.enqueue(
-        sse(resource("/transcripts/gemini/stream-multibyte.sse"))
-            .newBuilder()
-            .headersDelay(300, TimeUnit.MILLISECONDS)
-            .bodyDelay(300, TimeUnit.MILLISECONDS)
-            .build());
+        delayed(
+            sse(resource("/transcripts/gemini/stream-multibyte.sse")),
+            Duration.ofMillis(300),
+            Duration.ofMillis(300)));
 
     assertThat(record(provider(), endpoint(), request("gemini-2.5-flash")).text())
         .isEqualTo(EXPECTED_TEXT);
@@ -326,10 +296,10 @@ class GeminiProviderTest {
   @Test
   void noByteWithinTheReadTimeoutIsATimeout() {
     server.enqueue(
-        sse(resource("/transcripts/gemini/stream-multibyte.sse"))
-            .newBuilder()
-            .headersDelay(1500, TimeUnit.MILLISECONDS)
-            .build());
+        delayed(
+            sse(resource("/transcripts/gemini/stream-multibyte.sse")),
+            Duration.ofMillis(1500),
+            Duration.ZERO));
 
     failure(
         provider(Duration.ofMillis(300)),
@@ -341,31 +311,19 @@ class GeminiProviderTest {
 
   @Test
   void cancellationClosesTheStreamPromptly() {
-    server.enqueue(
-        sse(resource("/transcripts/gemini/stream-multibyte.sse"))
-            .newBuilder()
-            .onResponseBody(SocketEffect.Stall.INSTANCE) // half the body, then silence
-            .build());
-    TestCancellation cancellation = new TestCancellation();
-    List<String> deltas = new CopyOnWriteArrayList<>();
+    server.enqueue(stallMidBody(sse(resource("/transcripts/gemini/stream-multibyte.sse"))));
 
-    assertThatThrownBy(() ->
-            provider(Duration.ofSeconds(5)).stream(
-                endpoint(),
-                request("gemini-2.5-flash"),
-                delta -> {
-                  deltas.add(delta);
-                  if (deltas.size() == 1) {
-                    Thread.ofPlatform().start(cancellation::cancel);
-                  }
-                },
-                cancellation))
-        .isInstanceOf(InterruptedException.class);
+    Cancelled cancelled =
+        cancelAfterFirstDelta(
+            provider(Duration.ofSeconds(5)),
+            endpoint(),
+            request("gemini-2.5-flash"),
+            Duration.ZERO);
 
-    assertThat(deltas).isNotEmpty();
+    assertThat(cancelled.thrown()).isInstanceOf(InterruptedException.class);
+    assertThat(cancelled.deltas()).isNotEmpty();
     // The read timeout is 5 s and the server stalls forever: only the cancellation ends the call.
-    assertThat(Duration.ofNanos(System.nanoTime() - cancellation.cancelledAt()))
-        .isLessThan(Duration.ofSeconds(2));
+    assertThat(cancelled.returnedAfterCancel()).isLessThan(Duration.ofSeconds(2));
   }
 
   @ParameterizedTest(name = "{0} {1} → {2}")
@@ -379,36 +337,30 @@ class GeminiProviderTest {
   })
   void errorBodiesAreClassified(
       int status, String file, ProviderFailureType expected, String messagePart) {
-    server.enqueue(errorResponse(status, resource("/transcripts/gemini/" + file)));
+    server.enqueue(jsonResponse(status, resource("/transcripts/gemini/" + file)));
 
-    ApplicationFailure failure =
-        failure(provider(), endpoint(), request("gemini-9.9-ultra"), expected, new ArrayList<>());
+    ApplicationFailure failure = streamFails("gemini-9.9-ultra", expected, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage()).contains("HTTP " + status).contains(messagePart);
-    assertNoKey(failure);
+    assertKeyNeverIn(failure, KEY);
   }
 
   @Test
   void aKeyGoogleEchoesIsRedacted() {
-    server.enqueue(errorResponse(403, resource("/transcripts/gemini/error-403-suspended.json")));
+    server.enqueue(jsonResponse(403, resource("/transcripts/gemini/error-403-suspended.json")));
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(),
-            request("gemini-2.5-flash"),
-            ProviderFailureType.ProviderAuthFailed,
-            new ArrayList<>());
+        streamFails("gemini-2.5-flash", ProviderFailureType.ProviderAuthFailed, new ArrayList<>());
 
     assertThat(utf8(resource("/transcripts/gemini/error-403-suspended.json"))).contains(KEY);
     assertThat(failure.getOriginalMessage()).contains("api_key:***");
-    assertNoKey(failure);
+    assertKeyNeverIn(failure, KEY);
   }
 
   @Test
   void anUnknownModelReportedAsA400IsStillAnUnknownModel() {
     server.enqueue(
-        errorResponse(
+        jsonResponse(
             400,
             """
             {"error": {"code": 400, "status": "INVALID_ARGUMENT",
@@ -416,46 +368,31 @@ class GeminiProviderTest {
             """
                 .getBytes(StandardCharsets.UTF_8)));
 
-    failure(
-        provider(),
-        endpoint(),
-        request("gemini-nope"),
-        ProviderFailureType.ProviderUnknownModel,
-        new ArrayList<>());
+    streamFails("gemini-nope", ProviderFailureType.ProviderUnknownModel, new ArrayList<>());
   }
 
   @Test
   void a429WithoutRetryAfterWaitsForTheBodysRetryDelay() {
-    server.enqueue(errorResponse(429, resource("/transcripts/gemini/error-429-retry-info.json")));
+    server.enqueue(jsonResponse(429, resource("/transcripts/gemini/error-429-retry-info.json")));
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(),
-            request("gemini-2.5-flash"),
-            ProviderFailureType.ProviderRateLimited,
-            new ArrayList<>());
+        streamFails("gemini-2.5-flash", ProviderFailureType.ProviderRateLimited, new ArrayList<>());
 
     assertThat(failure.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(30));
     assertThat(failure.getOriginalMessage()).contains("RESOURCE_EXHAUSTED");
-    assertNoKey(failure);
+    assertKeyNeverIn(failure, KEY);
   }
 
   @Test
   void aRetryAfterHeaderWinsOverTheBody() {
     server.enqueue(
-        errorResponse(429, resource("/transcripts/gemini/error-429-retry-info.json"))
+        jsonResponse(429, resource("/transcripts/gemini/error-429-retry-info.json"))
             .newBuilder()
             .setHeader("Retry-After", "7")
             .build());
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(),
-            request("gemini-2.5-flash"),
-            ProviderFailureType.ProviderRateLimited,
-            new ArrayList<>());
+        streamFails("gemini-2.5-flash", ProviderFailureType.ProviderRateLimited, new ArrayList<>());
 
     assertThat(failure.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(7));
   }
@@ -470,12 +407,7 @@ class GeminiProviderTest {
             .build());
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(),
-            request("gemini-2.5-flash"),
-            ProviderFailureType.ProviderUnavailable,
-            new ArrayList<>());
+        streamFails("gemini-2.5-flash", ProviderFailureType.ProviderUnavailable, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage()).contains("502 Bad Gateway");
   }
@@ -495,8 +427,8 @@ class GeminiProviderTest {
 
   @Test
   void listsTheGeneratingModelsAcrossPages() throws Exception {
-    server.enqueue(jsonResponse(resource("/transcripts/gemini/models-page1.json")));
-    server.enqueue(jsonResponse(resource("/transcripts/gemini/models-page2.json")));
+    server.enqueue(jsonResponse(200, resource("/transcripts/gemini/models-page1.json")));
+    server.enqueue(jsonResponse(200, resource("/transcripts/gemini/models-page2.json")));
 
     List<ModelInfo> models = provider().listModels(endpoint());
 
@@ -521,10 +453,7 @@ class GeminiProviderTest {
   @Test
   void followsAtMostABoundedNumberOfPages() throws Exception {
     for (int i = 0; i < GeminiProvider.MAX_MODEL_PAGES + 2; i++) {
-      server.enqueue(
-          jsonResponse(
-              ("{\"models\": [], \"nextPageToken\": \"page" + i + "\"}")
-                  .getBytes(StandardCharsets.UTF_8)));
+      server.enqueue(jsonResponse(200, "{\"models\": [], \"nextPageToken\": \"page" + i + "\"}"));
     }
 
     assertThat(provider().listModels(endpoint())).isEmpty();
@@ -534,7 +463,7 @@ class GeminiProviderTest {
   @Test
   void aBadKeyOnTheModelListIsAnAuthFailure() {
     server.enqueue(
-        errorResponse(400, resource("/transcripts/gemini/error-400-api-key-invalid.json")));
+        jsonResponse(400, resource("/transcripts/gemini/error-400-api-key-invalid.json")));
 
     assertThatThrownBy(() -> provider().listModels(endpoint()))
         .isInstanceOfSatisfying(
@@ -559,56 +488,5 @@ class GeminiProviderTest {
     assertThat(withoutKey.serverEndpoint()).isEmpty();
     assertThat(withoutKey.defaultBaseUrl()).isEqualTo("https://generativelanguage.googleapis.com");
     assertThat(withKey.id()).isEqualTo("gemini");
-  }
-
-  private static MockResponse errorResponse(int status, byte[] body) {
-    return new MockResponse.Builder()
-        .code(status)
-        .setHeader("Content-Type", "application/json; charset=UTF-8")
-        .body(new Buffer().write(body))
-        .build();
-  }
-
-  private static MockResponse jsonResponse(byte[] body) {
-    return errorResponse(200, body);
-  }
-
-  private static void assertNoKey(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      assertThat(String.valueOf(t.getMessage())).doesNotContain(KEY);
-      assertThat(t.toString()).doesNotContain(KEY);
-    }
-  }
-
-  /** An activity's cancellation, triggered from another thread. */
-  static final class TestCancellation implements Cancellation {
-    private Runnable closer;
-    private boolean cancelled;
-    private long cancelledAt;
-
-    @Override
-    public synchronized void onCancel(Runnable closer) {
-      this.closer = closer;
-      if (cancelled) {
-        closer.run();
-      }
-    }
-
-    @Override
-    public synchronized boolean isCancelled() {
-      return cancelled;
-    }
-
-    synchronized long cancelledAt() {
-      return cancelledAt;
-    }
-
-    synchronized void cancel() {
-      cancelled = true;
-      cancelledAt = System.nanoTime();
-      if (closer != null) {
-        closer.run();
-      }
-    }
   }
 }

@@ -1,25 +1,30 @@
 package dev.chorus.worker.provider.ollama;
 
+import static dev.chorus.worker.provider.WireTestSupport.assertKeyNeverIn;
+import static dev.chorus.worker.provider.WireTestSupport.cancelAfterFirstDelta;
 import static dev.chorus.worker.provider.WireTestSupport.chunked;
+import static dev.chorus.worker.provider.WireTestSupport.delayed;
+import static dev.chorus.worker.provider.WireTestSupport.dropMidBody;
 import static dev.chorus.worker.provider.WireTestSupport.failure;
+import static dev.chorus.worker.provider.WireTestSupport.jsonResponse;
 import static dev.chorus.worker.provider.WireTestSupport.record;
 import static dev.chorus.worker.provider.WireTestSupport.resource;
+import static dev.chorus.worker.provider.WireTestSupport.stallMidBody;
 import static dev.chorus.worker.provider.WireTestSupport.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.model.agent.ProviderFailureType;
 import dev.chorus.model.agent.Usage;
 import dev.chorus.model.json.ChorusJson;
-import dev.chorus.worker.provider.Cancellation;
 import dev.chorus.worker.provider.ChatMessage;
 import dev.chorus.worker.provider.ChatMessage.Role;
 import dev.chorus.worker.provider.ChatRequest;
 import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.WireTestSupport;
+import dev.chorus.worker.provider.WireTestSupport.Cancelled;
 import dev.chorus.worker.provider.WireTestSupport.Recording;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
@@ -27,14 +32,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import mockwebserver3.SocketEffect;
 import mockwebserver3.junit5.StartStop;
-import okio.Buffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -81,6 +82,12 @@ class OllamaProviderTest {
 
   private static MockResponse ndjson(byte[] body) {
     return chunked(NDJSON, body, 7);
+  }
+
+  /** Streams {@code model} with the defaults and the key, expecting {@code expected}. */
+  private ApplicationFailure streamFails(
+      String model, ProviderFailureType expected, List<String> deltas) {
+    return failure(provider(), endpoint(KEY), request(model), expected, deltas);
   }
 
   /** The answer computed from the transcript itself: every line's {@code message.content}. */
@@ -166,12 +173,7 @@ class OllamaProviderTest {
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(KEY),
-            request("llama3.2:3b"),
-            ProviderFailureType.ProviderUnavailable,
-            deltas);
+        streamFails("llama3.2:3b", ProviderFailureType.ProviderUnavailable, deltas);
 
     assertThat(deltas).containsExactly("Déjà", " vu", " 🎵");
     assertThat(failure.getOriginalMessage()).contains("unexpected EOF");
@@ -182,12 +184,7 @@ class OllamaProviderTest {
     server.enqueue(
         ndjson("{\"error\":\"model 'nope' not found\"}\n".getBytes(StandardCharsets.UTF_8)));
 
-    failure(
-        provider(),
-        endpoint(KEY),
-        request("nope"),
-        ProviderFailureType.ProviderUnknownModel,
-        new ArrayList<>());
+    streamFails("nope", ProviderFailureType.ProviderUnknownModel, new ArrayList<>());
   }
 
   @Test
@@ -196,12 +193,7 @@ class OllamaProviderTest {
     server.enqueue(ndjson(transcript));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        provider(),
-        endpoint(KEY),
-        request("qwen3:8b"),
-        ProviderFailureType.ProviderStreamBroken,
-        deltas);
+    streamFails("qwen3:8b", ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(String.join("", deltas))
         .isEqualTo(textOf(transcript))
@@ -216,31 +208,17 @@ class OllamaProviderTest {
     server.enqueue(ndjson(cut));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        provider(),
-        endpoint(KEY),
-        request("qwen3:8b"),
-        ProviderFailureType.ProviderStreamBroken,
-        deltas);
+    streamFails("qwen3:8b", ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(String.join("", deltas)).isEqualTo(EXPECTED_TEXT);
   }
 
   @Test
   void aConnectionDroppedMidBodyIsBrokenAfterDeliveringWhatCame() {
-    server.enqueue(
-        ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson"))
-            .newBuilder()
-            .onResponseBody(SocketEffect.ShutdownConnection.INSTANCE)
-            .build());
+    server.enqueue(dropMidBody(ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson"))));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        provider(),
-        endpoint(KEY),
-        request("qwen3:8b"),
-        ProviderFailureType.ProviderStreamBroken,
-        deltas);
+    streamFails("qwen3:8b", ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(EXPECTED_TEXT).startsWith(String.join("", deltas));
   }
@@ -248,11 +226,10 @@ class OllamaProviderTest {
   @Test
   void aSlowFirstByteWithinTheReadTimeoutStillSucceeds() throws Exception {
     server.enqueue(
-        ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson"))
-            .newBuilder()
-            .headersDelay(300, TimeUnit.MILLISECONDS)
-            .bodyDelay(300, TimeUnit.MILLISECONDS)
-            .build());
+        delayed(
+            ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson")),
+            Duration.ofMillis(300),
+            Duration.ofMillis(300)));
 
     assertThat(record(provider(), endpoint(KEY), request("qwen3:8b")).text())
         .isEqualTo(EXPECTED_TEXT);
@@ -261,10 +238,10 @@ class OllamaProviderTest {
   @Test
   void noByteWithinTheReadTimeoutIsATimeout() {
     server.enqueue(
-        ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson"))
-            .newBuilder()
-            .bodyDelay(1500, TimeUnit.MILLISECONDS)
-            .build());
+        delayed(
+            ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson")),
+            Duration.ZERO,
+            Duration.ofMillis(1500)));
 
     failure(
         provider(Duration.ofMillis(300)),
@@ -276,31 +253,16 @@ class OllamaProviderTest {
 
   @Test
   void cancellationClosesTheStreamPromptly() {
-    server.enqueue(
-        ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson"))
-            .newBuilder()
-            .onResponseBody(SocketEffect.Stall.INSTANCE) // half the body, then silence
-            .build());
-    TestCancellation cancellation = new TestCancellation();
-    List<String> deltas = new CopyOnWriteArrayList<>();
+    server.enqueue(stallMidBody(ndjson(resource("/transcripts/ollama/chat-multibyte.ndjson"))));
 
-    assertThatThrownBy(() ->
-            provider(Duration.ofSeconds(5)).stream(
-                endpoint(KEY),
-                request("qwen3:8b"),
-                delta -> {
-                  deltas.add(delta);
-                  if (deltas.size() == 1) {
-                    Thread.ofPlatform().start(cancellation::cancel);
-                  }
-                },
-                cancellation))
-        .isInstanceOf(InterruptedException.class);
+    Cancelled cancelled =
+        cancelAfterFirstDelta(
+            provider(Duration.ofSeconds(5)), endpoint(KEY), request("qwen3:8b"), Duration.ZERO);
 
-    assertThat(deltas).isNotEmpty();
+    assertThat(cancelled.thrown()).isInstanceOf(InterruptedException.class);
+    assertThat(cancelled.deltas()).isNotEmpty();
     // The read timeout is 5 s and the server stalls forever: only the cancellation ends the call.
-    assertThat(Duration.ofNanos(System.nanoTime() - cancellation.cancelledAt()))
-        .isLessThan(Duration.ofSeconds(2));
+    assertThat(cancelled.returnedAfterCancel()).isLessThan(Duration.ofSeconds(2));
   }
 
   @ParameterizedTest(name = "{0} {1} → {2}")
@@ -316,26 +278,20 @@ class OllamaProviderTest {
       })
   void errorBodiesAreClassified(
       int status, String body, ProviderFailureType expected, String messagePart) {
-    server.enqueue(errorResponse(status, body.getBytes(StandardCharsets.UTF_8)));
+    server.enqueue(jsonResponse(status, body));
 
-    ApplicationFailure failure =
-        failure(provider(), endpoint(KEY), request("llama3.3:70b"), expected, new ArrayList<>());
+    ApplicationFailure failure = streamFails("llama3.3:70b", expected, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage()).contains("HTTP " + status).contains(messagePart);
-    assertNoKey(failure);
+    assertKeyNeverIn(failure, KEY);
   }
 
   @Test
   void theRecordedNotFoundBodyIsAnUnknownModel() {
-    server.enqueue(errorResponse(404, resource("/transcripts/ollama/error-404-model.json")));
+    server.enqueue(jsonResponse(404, resource("/transcripts/ollama/error-404-model.json")));
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(KEY),
-            request("llama3.3:70b"),
-            ProviderFailureType.ProviderUnknownModel,
-            new ArrayList<>());
+        streamFails("llama3.3:70b", ProviderFailureType.ProviderUnknownModel, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage())
         .isEqualTo("HTTP 404: model \"llama3.3:70b\" not found, try pulling it first");
@@ -344,50 +300,32 @@ class OllamaProviderTest {
   @Test
   void a429HonoursRetryAfter() {
     server.enqueue(
-        errorResponse(429, "{\"error\":\"too many requests\"}".getBytes(StandardCharsets.UTF_8))
+        jsonResponse(429, "{\"error\":\"too many requests\"}")
             .newBuilder()
             .setHeader("Retry-After", "12")
             .build());
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(KEY),
-            request("gpt-oss:120b-cloud"),
-            ProviderFailureType.ProviderRateLimited,
-            new ArrayList<>());
+        streamFails(
+            "gpt-oss:120b-cloud", ProviderFailureType.ProviderRateLimited, new ArrayList<>());
 
     assertThat(failure.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(12));
   }
 
   @Test
   void aKeyEchoedByAProxyIsRedacted() {
-    server.enqueue(
-        errorResponse(
-            403,
-            ("{\"error\":\"token Bearer " + KEY + " is not allowed\"}")
-                .getBytes(StandardCharsets.UTF_8)));
+    server.enqueue(jsonResponse(403, "{\"error\":\"token Bearer " + KEY + " is not allowed\"}"));
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            endpoint(KEY),
-            request("qwen3:8b"),
-            ProviderFailureType.ProviderAuthFailed,
-            new ArrayList<>());
+        streamFails("qwen3:8b", ProviderFailureType.ProviderAuthFailed, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage()).contains("Bearer ***");
-    assertNoKey(failure);
+    assertKeyNeverIn(failure, KEY);
   }
 
   @Test
   void listsTheInstalledModels() throws Exception {
-    server.enqueue(
-        new MockResponse.Builder()
-            .code(200)
-            .setHeader("Content-Type", "application/json; charset=utf-8")
-            .body(new Buffer().write(resource("/transcripts/ollama/tags.json")))
-            .build());
+    server.enqueue(jsonResponse(200, resource("/transcripts/ollama/tags.json")));
 
     List<ModelInfo> models = provider().listModels(endpoint(KEY));
 
@@ -421,52 +359,5 @@ class OllamaProviderTest {
     assertThat(blank.serverEndpoint()).isEmpty();
     assertThat(blank.defaultBaseUrl()).isEqualTo("http://127.0.0.1:11434");
     assertThat(blank.id()).isEqualTo("ollama");
-  }
-
-  private static MockResponse errorResponse(int status, byte[] body) {
-    return new MockResponse.Builder()
-        .code(status)
-        .setHeader("Content-Type", "application/json; charset=utf-8")
-        .body(new Buffer().write(body))
-        .build();
-  }
-
-  private static void assertNoKey(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      assertThat(String.valueOf(t.getMessage())).doesNotContain(KEY);
-      assertThat(t.toString()).doesNotContain(KEY);
-    }
-  }
-
-  /** An activity's cancellation, triggered from another thread. */
-  static final class TestCancellation implements Cancellation {
-    private Runnable closer;
-    private boolean cancelled;
-    private long cancelledAt;
-
-    @Override
-    public synchronized void onCancel(Runnable closer) {
-      this.closer = closer;
-      if (cancelled) {
-        closer.run();
-      }
-    }
-
-    @Override
-    public synchronized boolean isCancelled() {
-      return cancelled;
-    }
-
-    synchronized long cancelledAt() {
-      return cancelledAt;
-    }
-
-    synchronized void cancel() {
-      cancelled = true;
-      cancelledAt = System.nanoTime();
-      if (closer != null) {
-        closer.run();
-      }
-    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.chorus.worker.provider.openai;
 
+import static dev.chorus.worker.provider.WireTestSupport.assertKeyNeverIn;
 import static dev.chorus.worker.provider.WireTestSupport.failure;
+import static dev.chorus.worker.provider.WireTestSupport.jsonResponse;
 import static dev.chorus.worker.provider.WireTestSupport.record;
 import static dev.chorus.worker.provider.WireTestSupport.sse;
 import static dev.chorus.worker.provider.openai.OpenAiTranscripts.before;
@@ -88,6 +90,12 @@ class OpenAiCompatibleTest {
         List.of(new ChatMessage(Role.SYSTEM, "Sois bref."), new ChatMessage(Role.USER, "Salut 🎵")),
         0.2,
         128);
+  }
+
+  /** Streams the standard request to the provider's own endpoint, expecting {@code expected}. */
+  static ApplicationFailure streamFails(
+      ChatProvider provider, ProviderFailureType expected, List<String> deltas) {
+    return failure(provider, provider.serverEndpoint().orElseThrow(), request(), expected, deltas);
   }
 
   static Stream<Arguments> transcripts() {
@@ -181,12 +189,7 @@ class OpenAiCompatibleTest {
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
-        failure(
-            strict,
-            strict.serverEndpoint().orElseThrow(),
-            request(),
-            ProviderFailureType.ProviderStreamBroken,
-            deltas);
+        streamFails(strict, ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(deltas).isEqualTo(contentDeltas(transcript));
     assertThat(failure.getOriginalMessage()).contains("without [DONE]");
@@ -202,12 +205,7 @@ class OpenAiCompatibleTest {
                 "data: {\"id\":\"chatcmpl-8c0b1f7e4b2a4d6f9c3e5a7b1d2f4e6a\",\"object\":\"chat.completion.chunk\",\"created\":1730112233,\"model\":\"meta-llama/Llama-3.1-8B-Instruct\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" 東京\"}")));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        local(),
-        local().serverEndpoint().orElseThrow(),
-        request(),
-        ProviderFailureType.ProviderStreamBroken,
-        deltas);
+    streamFails(local(), ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(String.join("", deltas)).isEqualTo("Ein Café, bitte 🎵");
   }
@@ -219,12 +217,7 @@ class OpenAiCompatibleTest {
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
-        failure(
-            local(),
-            local().serverEndpoint().orElseThrow(),
-            request(),
-            ProviderFailureType.ProviderUnavailable,
-            deltas);
+        streamFails(local(), ProviderFailureType.ProviderUnavailable, deltas);
 
     assertThat(deltas).isEqualTo(contentDeltas(transcript));
     assertThat(String.join("", deltas)).isEqualTo("Half an ansẃer");
@@ -237,12 +230,7 @@ class OpenAiCompatibleTest {
     List<String> deltas = new ArrayList<>();
 
     ApplicationFailure failure =
-        failure(
-            local(),
-            local().serverEndpoint().orElseThrow(),
-            request(),
-            ProviderFailureType.ProviderUnavailable,
-            deltas);
+        streamFails(local(), ProviderFailureType.ProviderUnavailable, deltas);
 
     assertThat(String.join("", deltas)).isEqualTo("Ein Café");
     assertThat(failure.getOriginalMessage()).contains("CUDA out of memory");
@@ -280,8 +268,7 @@ class OpenAiCompatibleTest {
     server.enqueue(sse(body.getBytes(StandardCharsets.UTF_8)));
     List<String> deltas = new ArrayList<>();
 
-    ApplicationFailure failure =
-        failure(local(), local().serverEndpoint().orElseThrow(), request(), expected, deltas);
+    ApplicationFailure failure = streamFails(local(), expected, deltas);
 
     assertThat(deltas).containsExactly("é");
     if (error.contains("1.5s")) {
@@ -296,12 +283,7 @@ class OpenAiCompatibleTest {
             "event: error\ndata: {\"message\":\"overloaded\",\"type\":\"server_error\"}\n\n"
                 .getBytes(StandardCharsets.UTF_8)));
 
-    failure(
-        local(),
-        local().serverEndpoint().orElseThrow(),
-        request(),
-        ProviderFailureType.ProviderUnavailable,
-        new ArrayList<>());
+    streamFails(local(), ProviderFailureType.ProviderUnavailable, new ArrayList<>());
   }
 
   static Stream<Arguments> errorBodies() {
@@ -319,70 +301,48 @@ class OpenAiCompatibleTest {
   void compatibleErrorBodiesAreClassified(int status, String file, ProviderFailureType expected)
       throws Exception {
     String body = OpenAiTranscripts.text("errors/" + file);
-    server.enqueue(
-        new MockResponse.Builder()
-            .code(status)
-            .setHeader("Content-Type", "application/json")
-            .body(body)
-            .build());
+    server.enqueue(jsonResponse(status, body));
     String key = "or-v1-SECRETKEYabc";
     ChatProvider provider = provider("openrouter", endpoint(baseUrl(), key));
 
-    ApplicationFailure failure =
-        failure(
-            provider,
-            provider.serverEndpoint().orElseThrow(),
-            request(),
-            expected,
-            new ArrayList<>());
+    ApplicationFailure failure = streamFails(provider, expected, new ArrayList<>());
 
     JsonNode root = JSON.readTree(body);
     String message =
         root.has("error") ? root.at("/error/message").asText() : root.get("message").asText();
-    assertThat(failure.getOriginalMessage()).contains(message).doesNotContain(key);
+    assertThat(failure.getOriginalMessage()).contains(message);
+    assertKeyNeverIn(failure, key);
   }
 
   @Test
   void aServerEchoingTheKeyNeverGetsItIntoTheFailure() {
     String key = "lmstudio-SECRET-42";
-    server.enqueue(
-        new MockResponse.Builder()
-            .code(401)
-            .setHeader("Content-Type", "application/json")
-            .body("{\"error\":\"Invalid API key: " + key + "\"}")
-            .build());
+    server.enqueue(jsonResponse(401, "{\"error\":\"Invalid API key: " + key + "\"}"));
     ChatProvider provider = provider("lmstudio", endpoint(baseUrl(), key));
 
     ApplicationFailure failure =
-        failure(
-            provider,
-            provider.serverEndpoint().orElseThrow(),
-            request(),
-            ProviderFailureType.ProviderAuthFailed,
-            new ArrayList<>());
+        streamFails(provider, ProviderFailureType.ProviderAuthFailed, new ArrayList<>());
 
-    assertThat(failure.getOriginalMessage()).doesNotContain(key).contains("Invalid API key: ***");
+    assertThat(failure.getOriginalMessage()).contains("Invalid API key: ***");
+    assertKeyNeverIn(failure, key);
   }
 
   @Test
   void listsModelsWithWhatTheServerTellsAboutThem() throws Exception {
     server.enqueue(
-        new MockResponse.Builder()
-            .code(200)
-            .setHeader("Content-Type", "application/json")
-            .body(
-                """
-                {"data":[
-                  {"id":"anthropic/claude-3.5-haiku","name":"Anthropic: Claude 3.5 Haiku",
-                   "context_length":200000,"top_provider":{"context_length":200000,
-                   "max_completion_tokens":8192,"is_moderated":true}},
-                  {"id":"meta-llama/Llama-3.1-8B-Instruct","object":"model","owned_by":"vllm",
-                   "max_model_len":131072},
-                  {"id":"llama-3.3-70b-versatile","object":"model","context_window":131072,
-                   "max_completion_tokens":32768}
-                ]}
-                """)
-            .build());
+        jsonResponse(
+            200,
+            """
+            {"data":[
+              {"id":"anthropic/claude-3.5-haiku","name":"Anthropic: Claude 3.5 Haiku",
+               "context_length":200000,"top_provider":{"context_length":200000,
+               "max_completion_tokens":8192,"is_moderated":true}},
+              {"id":"meta-llama/Llama-3.1-8B-Instruct","object":"model","owned_by":"vllm",
+               "max_model_len":131072},
+              {"id":"llama-3.3-70b-versatile","object":"model","context_window":131072,
+               "max_completion_tokens":32768}
+            ]}
+            """));
     ChatProvider provider = provider("router", endpoint(baseUrl(), "k"));
 
     List<ModelInfo> models = provider.listModels(provider.serverEndpoint().orElseThrow());

@@ -1,8 +1,14 @@
 package dev.chorus.worker.provider.openai;
 
+import static dev.chorus.worker.provider.WireTestSupport.assertKeyNeverIn;
+import static dev.chorus.worker.provider.WireTestSupport.cancelAfterFirstDelta;
+import static dev.chorus.worker.provider.WireTestSupport.delayed;
+import static dev.chorus.worker.provider.WireTestSupport.dropMidBody;
 import static dev.chorus.worker.provider.WireTestSupport.failure;
+import static dev.chorus.worker.provider.WireTestSupport.jsonResponse;
 import static dev.chorus.worker.provider.WireTestSupport.record;
 import static dev.chorus.worker.provider.WireTestSupport.sse;
+import static dev.chorus.worker.provider.WireTestSupport.stallMidBody;
 import static dev.chorus.worker.provider.openai.OpenAiTranscripts.before;
 import static dev.chorus.worker.provider.openai.OpenAiTranscripts.bytes;
 import static dev.chorus.worker.provider.openai.OpenAiTranscripts.contentDeltas;
@@ -22,24 +28,18 @@ import dev.chorus.worker.provider.Endpoint;
 import dev.chorus.worker.provider.ModelInfo;
 import dev.chorus.worker.provider.ProviderHttp;
 import dev.chorus.worker.provider.WireTestSupport;
+import dev.chorus.worker.provider.WireTestSupport.Cancelled;
 import dev.chorus.worker.provider.WireTestSupport.Recording;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import mockwebserver3.SocketEffect;
 import mockwebserver3.junit5.StartStop;
-import okio.Buffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -89,12 +89,9 @@ class OpenAiProviderTest {
         256);
   }
 
-  static MockResponse jsonError(int code, String body) {
-    return new MockResponse.Builder()
-        .code(code)
-        .setHeader("Content-Type", "application/json; charset=utf-8")
-        .body(body)
-        .build();
+  /** Streams the standard request with the server's key, expecting {@code expected}. */
+  ApplicationFailure streamFails(ProviderFailureType expected, List<String> deltas) {
+    return failure(provider(), serverEndpoint(), request(), expected, deltas);
   }
 
   @Test
@@ -198,9 +195,7 @@ class OpenAiProviderTest {
     server.enqueue(sse(bytes("openai-refusal.sse")));
     List<String> deltas = new ArrayList<>();
 
-    ApplicationFailure failure =
-        failure(
-            provider(), serverEndpoint(), request(), ProviderFailureType.ProviderRefused, deltas);
+    ApplicationFailure failure = streamFails(ProviderFailureType.ProviderRefused, deltas);
 
     assertThat(deltas).isEmpty();
     assertThat(failure.getOriginalMessage())
@@ -212,9 +207,7 @@ class OpenAiProviderTest {
     server.enqueue(sse(bytes("openai-content-filter.sse")));
     List<String> deltas = new ArrayList<>();
 
-    ApplicationFailure failure =
-        failure(
-            provider(), serverEndpoint(), request(), ProviderFailureType.ProviderRefused, deltas);
+    ApplicationFailure failure = streamFails(ProviderFailureType.ProviderRefused, deltas);
 
     assertThat(String.join("", deltas)).isEqualTo("Here is how");
     assertThat(failure.getOriginalMessage()).contains("content_filter");
@@ -226,13 +219,7 @@ class OpenAiProviderTest {
     server.enqueue(sse(transcript));
     List<String> deltas = new ArrayList<>();
 
-    ApplicationFailure failure =
-        failure(
-            provider(),
-            serverEndpoint(),
-            request(),
-            ProviderFailureType.ProviderUnavailable,
-            deltas);
+    ApplicationFailure failure = streamFails(ProviderFailureType.ProviderUnavailable, deltas);
 
     assertThat(deltas).isEqualTo(contentDeltas(transcript));
     assertThat(String.join("", deltas)).isEqualTo("The question “é");
@@ -246,13 +233,7 @@ class OpenAiProviderTest {
     server.enqueue(sse(before(transcript, "data: [DONE]")));
     List<String> deltas = new ArrayList<>();
 
-    ApplicationFailure failure =
-        failure(
-            provider(),
-            serverEndpoint(),
-            request(),
-            ProviderFailureType.ProviderStreamBroken,
-            deltas);
+    ApplicationFailure failure = streamFails(ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(deltas).isEqualTo(contentDeltas(transcript));
     assertThat(failure.getOriginalMessage()).contains("without [DONE]");
@@ -274,8 +255,7 @@ class OpenAiProviderTest {
     server.enqueue(sse(truncated));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        provider(), serverEndpoint(), request(), ProviderFailureType.ProviderStreamBroken, deltas);
+    streamFails(ProviderFailureType.ProviderStreamBroken, deltas);
 
     assertThat(String.join("", deltas)).isEqualTo("Café au lait — 日本");
   }
@@ -283,18 +263,10 @@ class OpenAiProviderTest {
   @Test
   void aConnectionDroppedMidBodyIsBrokenAndTheDeltasBeforeTheDropArrive() {
     byte[] transcript = bytes("openai-chat.sse");
-    server.enqueue(
-        new MockResponse.Builder()
-            .code(200)
-            .setHeader("Content-Type", "text/event-stream")
-            .body(new Buffer().write(transcript))
-            .throttleBody(64, 1, TimeUnit.MILLISECONDS)
-            .onResponseBody(SocketEffect.ShutdownConnection.INSTANCE)
-            .build());
+    server.enqueue(dropMidBody(sse(transcript)));
     List<String> deltas = new ArrayList<>();
 
-    failure(
-        provider(), serverEndpoint(), request(), ProviderFailureType.ProviderStreamBroken, deltas);
+    streamFails(ProviderFailureType.ProviderStreamBroken, deltas);
 
     String expected = String.join("", contentDeltas(transcript));
     assertThat(deltas).isNotEmpty();
@@ -305,11 +277,7 @@ class OpenAiProviderTest {
   @Test
   void aSlowFirstByteWithinTheReadTimeoutStillStreams() throws Exception {
     server.enqueue(
-        sse(bytes("openai-chat.sse"))
-            .newBuilder()
-            .headersDelay(300, TimeUnit.MILLISECONDS)
-            .bodyDelay(300, TimeUnit.MILLISECONDS)
-            .build());
+        delayed(sse(bytes("openai-chat.sse")), Duration.ofMillis(300), Duration.ofMillis(300)));
     OpenAiChatProvider provider = provider(KEY, Duration.ofMillis(800));
 
     Recording recording = record(provider, serverEndpoint(), request());
@@ -320,8 +288,7 @@ class OpenAiProviderTest {
 
   @Test
   void noByteWithinTheReadTimeoutIsATimeout() {
-    server.enqueue(
-        sse(bytes("openai-chat.sse")).newBuilder().bodyDelay(2, TimeUnit.SECONDS).build());
+    server.enqueue(delayed(sse(bytes("openai-chat.sse")), Duration.ZERO, Duration.ofSeconds(2)));
     OpenAiChatProvider provider = provider(KEY, Duration.ofMillis(500));
 
     long started = System.nanoTime();
@@ -336,45 +303,19 @@ class OpenAiProviderTest {
   }
 
   @Test
-  void cancellingMidStreamInterruptsPromptly() throws Exception {
-    server.enqueue(
-        sse(bytes("openai-chat.sse"))
-            .newBuilder()
-            .throttleBody(600, 1, TimeUnit.MILLISECONDS)
-            .onResponseBody(SocketEffect.Stall.INSTANCE)
-            .build());
-    var cancellation = new OpenAiTranscripts.ManualCancellation();
-    List<String> deltas = new CopyOnWriteArrayList<>();
-    ScheduledExecutorService other = Executors.newSingleThreadScheduledExecutor();
-    try {
-      AtomicLong cancelledAt = new AtomicLong();
-      Throwable thrown =
-          catchThrowable(() ->
-              provider(KEY, Duration.ofSeconds(30)).stream(
-                  serverEndpoint(),
-                  request(),
-                  delta -> {
-                    if (deltas.isEmpty()) {
-                      other.schedule(
-                          () -> {
-                            cancelledAt.set(System.nanoTime());
-                            cancellation.cancel();
-                          },
-                          200,
-                          TimeUnit.MILLISECONDS);
-                    }
-                    deltas.add(delta);
-                  },
-                  cancellation));
-      long returnedAt = System.nanoTime();
+  void cancellingMidStreamInterruptsPromptly() {
+    server.enqueue(stallMidBody(sse(bytes("openai-chat.sse"))));
 
-      assertThat(thrown).isInstanceOf(InterruptedException.class);
-      assertThat(deltas).isNotEmpty();
-      assertThat(Duration.ofNanos(returnedAt - cancelledAt.get()))
-          .isLessThan(Duration.ofSeconds(1));
-    } finally {
-      other.shutdownNow();
-    }
+    Cancelled cancelled =
+        cancelAfterFirstDelta(
+            provider(KEY, Duration.ofSeconds(30)),
+            serverEndpoint(),
+            request(),
+            Duration.ofMillis(200));
+
+    assertThat(cancelled.thrown()).isInstanceOf(InterruptedException.class);
+    assertThat(cancelled.deltas()).isNotEmpty();
+    assertThat(cancelled.returnedAfterCancel()).isLessThan(Duration.ofSeconds(1));
   }
 
   @Test
@@ -385,12 +326,7 @@ class OpenAiProviderTest {
                 .getBytes(StandardCharsets.UTF_8)));
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            serverEndpoint(),
-            request(),
-            ProviderFailureType.ProviderStreamBroken,
-            new ArrayList<>());
+        streamFails(ProviderFailureType.ProviderStreamBroken, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage()).contains("malformed");
   }
@@ -404,12 +340,7 @@ class OpenAiProviderTest {
             .body("{\"choices\":[]}")
             .build());
 
-    failure(
-        provider(),
-        serverEndpoint(),
-        request(),
-        ProviderFailureType.ProviderInvalidRequest,
-        new ArrayList<>());
+    streamFails(ProviderFailureType.ProviderInvalidRequest, new ArrayList<>());
   }
 
   static Stream<Arguments> errorBodies() {
@@ -436,10 +367,9 @@ class OpenAiProviderTest {
   void errorBodiesAreClassifiedWithTheProvidersMessage(
       int status, String file, ProviderFailureType expected) throws Exception {
     String body = OpenAiTranscripts.text("errors/" + file);
-    server.enqueue(jsonError(status, body));
+    server.enqueue(jsonResponse(status, body));
 
-    ApplicationFailure failure =
-        failure(provider(), serverEndpoint(), request(), expected, new ArrayList<>());
+    ApplicationFailure failure = streamFails(expected, new ArrayList<>());
 
     String message = failure.getOriginalMessage();
     assertThat(message).startsWith("HTTP " + status + ": ");
@@ -451,39 +381,30 @@ class OpenAiProviderTest {
     } else {
       assertThat(message).contains("502 Bad Gateway");
     }
-    assertThat(message).doesNotContain(KEY).doesNotContain("SECRET");
+    assertThat(message).doesNotContain("SECRET");
+    assertKeyNeverIn(failure, KEY);
   }
 
   @Test
   void aRateLimitHonoursRetryAfter() {
     server.enqueue(
-        jsonError(429, OpenAiTranscripts.text("errors/openai-429-rate-limit.json"))
+        jsonResponse(429, OpenAiTranscripts.text("errors/openai-429-rate-limit.json"))
             .newBuilder()
             .setHeader("Retry-After", "7")
             .build());
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            serverEndpoint(),
-            request(),
-            ProviderFailureType.ProviderRateLimited,
-            new ArrayList<>());
+        streamFails(ProviderFailureType.ProviderRateLimited, new ArrayList<>());
 
     assertThat(failure.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(7));
   }
 
   @Test
   void withoutRetryAfterTheMessagesTryAgainHintIsTheDelay() {
-    server.enqueue(jsonError(429, OpenAiTranscripts.text("errors/openai-429-rate-limit.json")));
+    server.enqueue(jsonResponse(429, OpenAiTranscripts.text("errors/openai-429-rate-limit.json")));
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            serverEndpoint(),
-            request(),
-            ProviderFailureType.ProviderRateLimited,
-            new ArrayList<>());
+        streamFails(ProviderFailureType.ProviderRateLimited, new ArrayList<>());
 
     assertThat(failure.getNextRetryDelay()).isEqualTo(Duration.ofMillis(2400));
     assertThat(OpenAiErrors.tryAgainIn("Please try again in 6m0s."))
@@ -498,18 +419,13 @@ class OpenAiProviderTest {
   @Test
   void exhaustedQuotaIsNotRetriedAndSaysWhy() {
     server.enqueue(
-        jsonError(429, OpenAiTranscripts.text("errors/openai-429-insufficient-quota.json"))
+        jsonResponse(429, OpenAiTranscripts.text("errors/openai-429-insufficient-quota.json"))
             .newBuilder()
             .setHeader("Retry-After", "20")
             .build());
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            serverEndpoint(),
-            request(),
-            ProviderFailureType.ProviderAuthFailed,
-            new ArrayList<>());
+        streamFails(ProviderFailureType.ProviderAuthFailed, new ArrayList<>());
 
     assertThat(failure.isNonRetryable()).isTrue();
     assertThat(failure.getNextRetryDelay()).isNull();
@@ -520,7 +436,7 @@ class OpenAiProviderTest {
   void theKeyNeverAppearsInAFailureEvenWhenTheProviderEchoesIt() {
     String masked = KEY.substring(0, 8) + "*".repeat(20) + KEY.substring(KEY.length() - 4);
     server.enqueue(
-        jsonError(
+        jsonResponse(
             401,
             "{\"error\":{\"message\":\"Incorrect API key provided: "
                 + masked
@@ -530,39 +446,30 @@ class OpenAiProviderTest {
                 + "\"code\":\"invalid_api_key\"}}"));
 
     ApplicationFailure failure =
-        failure(
-            provider(),
-            serverEndpoint(),
-            request(),
-            ProviderFailureType.ProviderAuthFailed,
-            new ArrayList<>());
+        streamFails(ProviderFailureType.ProviderAuthFailed, new ArrayList<>());
 
     assertThat(failure.getOriginalMessage())
         .doesNotContain(KEY)
         .doesNotContain("SECRET")
         .doesNotContain(KEY.substring(KEY.length() - 4))
         .contains("Incorrect API key provided");
-    assertThat(failure.getMessage()).doesNotContain(KEY);
-    assertThat(String.valueOf(failure.getCause())).doesNotContain(KEY);
+    assertKeyNeverIn(failure, KEY);
   }
 
   @Test
   void listsModelsFromTheModelsEndpoint() throws Exception {
     server.enqueue(
-        new MockResponse.Builder()
-            .code(200)
-            .setHeader("Content-Type", "application/json")
-            .body(
-                """
-                {
-                  "object": "list",
-                  "data": [
-                    {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
-                    {"id": "o3-mini", "object": "model", "created": 1737146383, "owned_by": "system"}
-                  ]
-                }
-                """)
-            .build());
+        jsonResponse(
+            200,
+            """
+            {
+              "object": "list",
+              "data": [
+                {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
+                {"id": "o3-mini", "object": "model", "created": 1737146383, "owned_by": "system"}
+              ]
+            }
+            """));
 
     List<ModelInfo> models = provider().listModels(serverEndpoint());
 
@@ -575,7 +482,7 @@ class OpenAiProviderTest {
 
   @Test
   void aFailingModelListIsClassified() {
-    server.enqueue(jsonError(401, OpenAiTranscripts.text("errors/openai-401-invalid-key.json")));
+    server.enqueue(jsonResponse(401, OpenAiTranscripts.text("errors/openai-401-invalid-key.json")));
 
     Throwable thrown = catchThrowable(() -> provider().listModels(serverEndpoint()));
 

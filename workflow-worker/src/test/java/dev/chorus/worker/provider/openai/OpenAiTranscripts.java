@@ -2,7 +2,6 @@ package dev.chorus.worker.provider.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.chorus.worker.provider.Cancellation;
 import dev.chorus.worker.provider.WireTestSupport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Reads a transcript the simple way, line by line and without the provider's code, to say what a
@@ -68,32 +66,5 @@ final class OpenAiTranscripts {
 
   static byte[] prefix(byte[] transcript, int length) {
     return Arrays.copyOf(transcript, length);
-  }
-
-  /** A cancellation the test triggers from another thread, like the activity's heartbeat would. */
-  static final class ManualCancellation implements Cancellation {
-    private final AtomicReference<Runnable> closer = new AtomicReference<>();
-    private volatile boolean cancelled;
-
-    @Override
-    public void onCancel(Runnable closer) {
-      this.closer.set(closer);
-      if (cancelled) {
-        closer.run();
-      }
-    }
-
-    @Override
-    public boolean isCancelled() {
-      return cancelled;
-    }
-
-    void cancel() {
-      cancelled = true;
-      Runnable c = closer.get();
-      if (c != null) {
-        c.run();
-      }
-    }
   }
 }

@@ -1,0 +1,16 @@
+package dev.chorus.model.workflow;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+/**
+ * Summarizes and ranks the completed answers of a query once they are in, persists the result
+ * (upserts keyed by query and agent) and publishes one {@code summary} event per answer and one
+ * {@code ranking} event. Runs on {@link TaskQueues#QUERIES}. Safe to run twice: a retry after the
+ * result was persisted publishes the same result again.
+ */
+@ActivityInterface
+public interface RankingActivities {
+  @ActivityMethod
+  RankingResult rankAnswers(RankingTask task);
+}
