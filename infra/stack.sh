@@ -31,6 +31,10 @@ Usage: infra/stack.sh COMMAND
   status           one line per part: state, pid, address
   logs [PART]      follow a log (postgres|redis|temporal|worker|api), or list the logs
   restart-app NAME restart worker|api|all from the jars already built (no build)
+  restart-service temporal [DOWN_SECONDS]
+                   stop the Temporal dev server this state folder runs, stay down
+                   DOWN_SECONDS (default 0), start it again (--db-filename keeps its
+                   state); crash tests use it
   env              print export lines (JAVA_HOME, PATH, CHORUS_TEMPORAL_BIN, ...)
                    use: eval "\$(infra/stack.sh env)"
 
@@ -153,6 +157,22 @@ cmd_restart_app() {
   fi
 }
 
+# Only a server this state folder started: restarting someone else's would be a silent no-op.
+cmd_restart_service() {
+  local down=${2:-0}
+  [[ $down =~ ^[0-9]+$ ]] || die "usage: infra/stack.sh restart-service temporal [DOWN_SECONDS]"
+  case ${1:-} in
+    temporal)
+      temporal_pid_alive ||
+        die "temporal: no dev server started from $CHORUS_STATE is running (state: $(temporal_state)); start it with infra/stack.sh services"
+      temporal_stop
+      ((down == 0)) || { log "temporal: staying down ${down}s" && sleep "$down"; }
+      temporal_start
+      ;;
+    *) die "usage: infra/stack.sh restart-service temporal [DOWN_SECONDS]" ;;
+  esac
+}
+
 # shellcheck disable=SC2016 # "$PATH" is meant to expand where the output is eval'ed
 cmd_env() {
   local home
@@ -178,6 +198,7 @@ main() {
     status) cmd_status ;;
     logs | log) cmd_logs "$@" ;;
     restart-app) cmd_restart_app "$@" ;;
+    restart-service) cmd_restart_service "$@" ;;
     env) cmd_env ;;
     help | -h | --help) usage ;;
     "") usage >&2; exit 2 ;;

@@ -38,6 +38,9 @@ public final class ChorusProcesses {
   private final FakeLlm fakeLlm = new FakeLlm();
   private final int apiPort;
   private final int workerPort;
+  private final Map<String, String> env = new HashMap<>();
+  private Process worker;
+  private Process api;
 
   public static synchronized ChorusProcesses get() {
     if (instance == null) {
@@ -78,7 +81,6 @@ public final class ChorusProcesses {
     Stack.require();
     try {
       Files.createDirectories(LOGS);
-      Map<String, String> env = new HashMap<>();
       env.put("DATABASE_URL", Stack.JDBC_URL);
       env.put("REDIS_URL", Stack.REDIS_URL);
       env.put("TEMPORAL_ADDRESS", Stack.TEMPORAL_ADDRESS);
@@ -97,8 +99,8 @@ public final class ChorusProcesses {
       }
       env.put("PORT", Integer.toString(apiPort));
       env.put("WORKER_PORT", Integer.toString(workerPort));
-      launch("worker", System.getProperty("chorus.e2e.workerJar"), env);
-      launch("api-server", System.getProperty("chorus.e2e.apiJar"), env);
+      worker = launch("worker", System.getProperty("chorus.e2e.workerJar"), false);
+      api = launch("api-server", System.getProperty("chorus.e2e.apiJar"), false);
       awaitHealthy("worker", workerPort);
       awaitHealthy("api-server", apiPort);
     } catch (IOException e) {
@@ -109,7 +111,7 @@ public final class ChorusProcesses {
     }
   }
 
-  private void stop() {
+  private synchronized void stop() {
     for (Process process : processes) {
       process.destroy();
     }
@@ -125,18 +127,167 @@ public final class ChorusProcesses {
     fakeLlm.close();
   }
 
-  private void launch(String name, String jar, Map<String, String> env) throws IOException {
+  /**
+   * Kills the worker with SIGKILL (what {@link Process#destroyForcibly()} sends on Linux, checked
+   * by the exit status 128 + 9): no shutdown hook, no goodbye to Temporal, an activity cut
+   * mid-stream. Its heartbeats stop, so Temporal moves the attempt once the heartbeat timeout
+   * passes.
+   */
+  public synchronized void killWorker() {
+    if (worker == null || !worker.isAlive()) {
+      throw new AssertionError("the worker is not running");
+    }
+    Process dead = worker;
+    dead.destroyForcibly();
+    try {
+      if (!dead.waitFor(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("the worker (pid " + dead.pid() + ") survived SIGKILL for 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    if (dead.exitValue() != 128 + 9) {
+      throw new AssertionError("the worker did not die of SIGKILL: exit " + dead.exitValue());
+    }
+    processes.remove(dead);
+    worker = null;
+  }
+
+  /** Starts the worker again (same jar, environment and port; its log is appended to). */
+  public synchronized void startWorker() {
+    if (worker != null && worker.isAlive()) {
+      throw new AssertionError("the worker is running already (pid " + worker.pid() + ")");
+    }
+    try {
+      worker = launch("worker", System.getProperty("chorus.e2e.workerJar"), true);
+      awaitHealthy("worker", workerPort);
+    } catch (IOException e) {
+      throw new AssertionError("could not start the worker", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /**
+   * Restarts the api-server as a deployment would: SIGTERM (Spring's graceful shutdown; SIGKILL
+   * after 30 s), then the same jar on the same port, awaiting readiness. WebSocket clients are
+   * dropped and must reconnect.
+   */
+  public synchronized void restartApi() {
+    try {
+      if (api != null) {
+        Process old = api;
+        old.destroy();
+        if (!old.waitFor(30, TimeUnit.SECONDS)) {
+          old.destroyForcibly();
+          old.waitFor(10, TimeUnit.SECONDS);
+        }
+        processes.remove(old);
+        api = null;
+      }
+      api = launch("api-server", System.getProperty("chorus.e2e.apiJar"), true);
+      awaitHealthy("api-server", apiPort);
+    } catch (IOException e) {
+      throw new AssertionError("could not restart the api-server", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Starts whichever of worker and api-server is not running (a failed crash test's leftovers). */
+  public synchronized void ensureRunning() {
+    if (worker == null || !worker.isAlive()) {
+      if (worker != null) {
+        processes.remove(worker);
+      }
+      worker = null;
+      startWorker();
+    }
+    if (api == null || !api.isAlive()) {
+      restartApi();
+    }
+  }
+
+  /**
+   * Restarts the shared Temporal dev server through {@code infra/stack.sh restart-service temporal}
+   * (its SQLite file keeps every workflow) and waits until it serves again. The script works on the
+   * state folder of the checkout, or on {@code CHORUS_STATE_DIR} when set (a test run from a copy
+   * of the repository against the services of another). Every process connected to it, other test
+   * runs' included, sees a short outage.
+   */
+  public void restartTemporal() {
+    restartTemporal(Duration.ZERO);
+  }
+
+  /** Like {@link #restartTemporal()}, the server staying down for {@code down} in between. */
+  public void restartTemporal(Duration down) {
+    Path script = Path.of("..", "infra", "stack.sh").toAbsolutePath().normalize();
+    if (!Files.isExecutable(script)) {
+      throw new AssertionError("cannot restart Temporal: " + script + " not found");
+    }
+    Path log = LOGS.resolve("stack.log");
+    try {
+      Process process =
+          new ProcessBuilder(
+                  "bash",
+                  script.toString(),
+                  "restart-service",
+                  "temporal",
+                  Long.toString(down.toSeconds()))
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
+      if (!process.waitFor(120 + down.toSeconds(), TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("Temporal restart took too long; see " + log.toAbsolutePath());
+      }
+      if (process.exitValue() != 0) {
+        throw new AssertionError(
+            "infra/stack.sh restart-service temporal failed (exit "
+                + process.exitValue()
+                + "): "
+                + Files.readString(log, StandardCharsets.UTF_8));
+      }
+      // The script waited for health and namespaces; check from here too.
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (true) {
+        try {
+          Stack.require();
+          return;
+        } catch (AssertionError notYet) {
+          if (System.nanoTime() > deadline) {
+            throw notYet;
+          }
+          TimeUnit.MILLISECONDS.sleep(250);
+        }
+      }
+    } catch (IOException e) {
+      throw new AssertionError("could not run " + script, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private Process launch(String name, String jar, boolean append) throws IOException {
     if (jar == null || !Files.exists(Path.of(jar))) {
       throw new AssertionError(
           name + " jar not found at " + jar + ": run the full build (infra/test.sh or mvn verify)");
     }
     String java = ProcessHandle.current().info().command().orElse("java");
+    var file = LOGS.resolve(name + ".log").toFile();
     var builder =
         new ProcessBuilder(java, "-Xmx512m", "-jar", jar)
             .redirectErrorStream(true)
-            .redirectOutput(LOGS.resolve(name + ".log").toFile());
+            .redirectOutput(
+                append ? ProcessBuilder.Redirect.appendTo(file) : ProcessBuilder.Redirect.to(file));
     builder.environment().putAll(env);
-    processes.add(builder.start());
+    Process process = builder.start();
+    processes.add(process);
+    return process;
   }
 
   private void awaitHealthy(String name, int port) throws IOException, InterruptedException {

@@ -32,8 +32,8 @@ public final class Stack {
     if (configured != null && !configured.isBlank()) {
       return configured;
     }
-    for (String candidate :
-        new String[] {"../.chorus/venv/bin/temporal", "../.chorus/bin/temporal"}) {
+    String state = System.getenv().getOrDefault("CHORUS_STATE_DIR", "../.chorus");
+    for (String candidate : new String[] {state + "/venv/bin/temporal", state + "/bin/temporal"}) {
       if (java.nio.file.Files.isExecutable(java.nio.file.Path.of(candidate))) {
         return candidate;
       }

@@ -17,6 +17,7 @@ import dev.chorus.worker.stream.QueryEventPublisher;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
+import io.temporal.failure.TimeoutFailure;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.stereotype.Component;
@@ -126,11 +127,17 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
               },
               keeper);
     } catch (ActivityCanceledException cancelled) {
-      throw cancelled(task, attempt, text, started, cancelled);
-    } catch (InterruptedException e) {
-      if (keeper.stopReason() instanceof ActivityCanceledException cancelled) {
+      if (requestedByWorkflow(cancelled)) {
         throw cancelled(task, attempt, text, started, cancelled);
       }
+      store.checkpoint(task, attempt, text.toString());
+      throw cancelled;
+    } catch (InterruptedException e) {
+      if (keeper.stopReason() instanceof ActivityCanceledException cancelled
+          && requestedByWorkflow(cancelled)) {
+        throw cancelled(task, attempt, text, started, cancelled);
+      }
+      store.checkpoint(task, attempt, text.toString());
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     } catch (RuntimeException failed) {
@@ -148,6 +155,20 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
             task.queryId(), task.conversationId(), agent, messageId, content, usage, latencyMs));
     return new AgentOutcome(
         agent, ResponseStatus.COMPLETED, content.length(), usage, latencyMs, null);
+  }
+
+  /**
+   * Whether the workflow asked for the cancel. The SDK raises the same exception when it could not
+   * reach the server within the heartbeat timeout (a Temporal outage): that attempt is simply over,
+   * and the next one continues from the checkpoint.
+   */
+  static boolean requestedByWorkflow(ActivityCanceledException cancelled) {
+    for (Throwable t = cancelled.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof TimeoutFailure) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Keeps what was streamed as the cancelled answer, tells the clients, and reports the cancel. */
