@@ -190,6 +190,189 @@ class ApiIT {
   }
 
   @Test
+  void badFallbacksAndPoliciesGetProblemDetailsAndWriteNothing() {
+    var api = new ApiClient(port);
+    String token = api.register();
+    UUID conversationId = api.createConversation(token);
+    Long before = messageCount(conversationId);
+    Map<String, Object> fallback = Map.of("provider", "test-up", "model", "big-1");
+    Map<String, List<String>> cases = new java.util.LinkedHashMap<>();
+    cases.put(
+        "{\"content\":\"hi\",\"agents\":[{\"provider\":\"mock\",\"model\":\"m\","
+            + "\"fallbacks\":[{\"provider\":\"nope\",\"model\":\"x\"}]}]}",
+        List.of("invalid-agents", "nope"));
+    cases.put(
+        "{\"content\":\"hi\",\"agents\":[{\"provider\":\"mock\",\"model\":\"m\","
+            + "\"fallbacks\":[{\"provider\":\"test-nokey\",\"model\":\"x\"}]}]}",
+        List.of("invalid-agents", "no server key"));
+    cases.put(
+        "{\"content\":\"hi\",\"agents\":[{\"provider\":\"mock\",\"model\":\"m\","
+            + "\"fallbacks\":[{\"provider\":\"test-up\"}]}]}",
+        List.of("invalid-agents", "every fallback needs a provider and a model"));
+    cases.put(
+        "{\"content\":\"hi\",\"policy\":{\"deadlineSeconds\":4}}",
+        List.of("invalid-policy", "deadlineSeconds must be between 5 and 3600"));
+    cases.put(
+        "{\"content\":\"hi\",\"policy\":{\"deadlineSeconds\":3601}}",
+        List.of("invalid-policy", "deadlineSeconds"));
+    cases.put(
+        "{\"content\":\"hi\",\"policy\":{\"quorum\":0}}",
+        List.of("invalid-policy", "quorum must be between 1 and the number of agents (1)"));
+    cases.put("{\"content\":\"hi\",\"policy\":{\"quorum\":2}}", List.of("invalid-policy", "(1)"));
+    cases.put(
+        "{\"content\":\"hi\",\"policy\":{\"quorumAfterSeconds\":0}}",
+        List.of("invalid-policy", "quorumAfterSeconds must be between 1 and 3600"));
+    cases.put(
+        "{\"content\":\"hi\",\"policy\":{\"quorumAfterSeconds\":3601}}",
+        List.of("invalid-policy", "quorumAfterSeconds"));
+    for (var c : cases.entrySet()) {
+      var response = send(api, token, conversationId, c.getKey());
+      assertThat(response.status()).as(c.getKey()).isEqualTo(400);
+      assertThat(response.contentType()).as(c.getKey()).startsWith("application/problem+json");
+      assertThat(response.body().path("type").asText())
+          .as(c.getKey())
+          .endsWith(c.getValue().get(0));
+      assertThat(response.body().path("detail").asText())
+          .as(c.getKey())
+          .contains(c.getValue().get(1));
+    }
+    var tooMany =
+        send(
+            api,
+            token,
+            conversationId,
+            Map.of(
+                "content",
+                "hi",
+                "agents",
+                List.of(
+                    Map.of(
+                        "provider",
+                        "mock",
+                        "model",
+                        "m",
+                        "fallbacks",
+                        List.of(fallback, fallback, fallback, fallback)))));
+    assertThat(tooMany.status()).isEqualTo(400);
+    assertThat(tooMany.body().path("detail").asText()).contains("at most 3 fallbacks");
+    var notANumber =
+        send(api, token, conversationId, "{\"content\":\"hi\",\"policy\":{\"quorum\":\"most\"}}");
+    assertThat(notANumber.status()).isEqualTo(400);
+    assertThat(messageCount(conversationId)).isEqualTo(before);
+
+    try (var ws = new WsClient(port, token)) {
+      ws.await("ready", Duration.ofSeconds(10));
+      ws.send(
+          Map.of(
+              "type",
+              "send_message",
+              "conversationId",
+              conversationId.toString(),
+              "content",
+              "hi",
+              "policy",
+              Map.of("quorum", 5)));
+      var error = ws.await("error", Duration.ofSeconds(10));
+      assertThat(error.path("code").asText()).isEqualTo("invalid-policy");
+      ws.send(
+          Map.of(
+              "type",
+              "send_message",
+              "conversationId",
+              conversationId.toString(),
+              "content",
+              "hi",
+              "policy",
+              "soon"));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("bad_frame");
+    }
+    assertThat(messageCount(conversationId)).isEqualTo(before);
+  }
+
+  @Test
+  void fallbacksAndAPolicyAreAcceptedAndReachTheWorkflow() {
+    var api = new ApiClient(port);
+    String token = api.register();
+    UUID conversationId = api.createConversation(token);
+    var sent =
+        send(
+            api,
+            token,
+            conversationId,
+            Map.of(
+                "content",
+                "rank when 1 of 2 is done",
+                "agents",
+                List.of(
+                    Map.of(
+                        "provider",
+                        "mock",
+                        "model",
+                        "mock-1",
+                        "fallbacks",
+                        List.of(Map.of("provider", "test-up", "model", "big-1"))),
+                    Map.of("provider", "mock", "model", "mock-2")),
+                "policy",
+                Map.of("deadlineSeconds", 120, "quorum", 1, "quorumAfterSeconds", 30)));
+    assertThat(sent.status()).isEqualTo(202);
+    assertThat(sent.body().at("/query/agents/0/fallbacks/0/provider").asText())
+        .isEqualTo("test-up");
+    assertThat(sent.body().at("/query/agents/0/fallbacks/0/model").asText()).isEqualTo("big-1");
+    assertThat(sent.body().at("/query/agents/1/fallbacks").isMissingNode()).isTrue();
+    String workflowId = sent.body().at("/query/workflowId").asText();
+    String queryId = sent.body().at("/query/id").asText();
+    var stored = api.call("GET", "/api/queries/" + queryId, token, null);
+    assertThat(stored.body().at("/agents/0/fallbacks/0/provider").asText()).isEqualTo("test-up");
+
+    // The policy travels in the workflow input and memo (not in PostgreSQL).
+    var history = workflowClient.fetchHistory(workflowId);
+    String input =
+        history
+            .getEvents()
+            .getFirst()
+            .getWorkflowExecutionStartedEventAttributes()
+            .getInput()
+            .getPayloads(0)
+            .getData()
+            .toStringUtf8();
+    assertThat(input)
+        .contains("\"deadlineSeconds\":120", "\"quorum\":1", "\"quorumAfterSeconds\":30")
+        .contains("\"fallbacks\":[{\"provider\":\"test-up\",\"model\":\"big-1\"}]");
+    var memo =
+        (Map<?, ?>)
+            workflowClient
+                .newUntypedWorkflowStub(workflowId)
+                .describe()
+                .getMemo("policy", Map.class);
+    assertThat(memo.get("deadlineSeconds")).isEqualTo(120);
+    assertThat(memo.get("quorum")).isEqualTo(1);
+
+    try (var ws = new WsClient(port, token)) {
+      ws.await("ready", Duration.ofSeconds(10));
+      ws.send(
+          Map.of(
+              "type",
+              "send_message",
+              "conversationId",
+              conversationId.toString(),
+              "content",
+              "again, with a deadline",
+              "policy",
+              Map.of("deadlineSeconds", 30)));
+      var accepted = ws.await("message_accepted", Duration.ofSeconds(10));
+      startedWorkflows.add(accepted.at("/query/workflowId").asText());
+      var wsMemo =
+          (Map<?, ?>)
+              workflowClient
+                  .newUntypedWorkflowStub(accepted.at("/query/workflowId").asText())
+                  .describe()
+                  .getMemo("policy", Map.class);
+      assertThat(wsMemo.get("deadlineSeconds")).isEqualTo(30);
+    }
+  }
+
+  @Test
   void providersListHealthModelsAndAvailabilityForTheCaller() {
     var api = new ApiClient(port);
     String token = api.register();

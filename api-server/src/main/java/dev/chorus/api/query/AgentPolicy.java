@@ -3,6 +3,7 @@ package dev.chorus.api.query;
 import dev.chorus.api.common.ApiException;
 import dev.chorus.api.provider.ProviderCatalog;
 import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.workflow.QueryPolicy;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -11,11 +12,15 @@ import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
-/** Validates agent lists and gives every agent a name that is unique within its query. */
+/**
+ * Validates agent lists and gives every agent a name that is unique within its query; validates a
+ * query's policy (deadline and quorum).
+ */
 @Component
 public class AgentPolicy {
   static final int MAX_FIELD = 200;
   static final int MAX_SYSTEM_PROMPT = 20_000;
+  static final int MAX_FALLBACKS = 3;
 
   private final AgentProperties properties;
   private final ProviderCatalog catalog;
@@ -57,14 +62,78 @@ public class AgentPolicy {
       if (agent.maxTokens() != null && agent.maxTokens() < 1) {
         throw invalid("maxTokens must be positive");
       }
+      List<AgentSpec.Fallback> fallbacks = checkFallbacks(userId, agent.fallbacks());
       String base = blank(agent.name()) ? agent.defaultName() : agent.name().trim();
       String name = base;
       for (int n = 2; !names.add(name); n++) {
         name = base + "#" + n;
       }
-      out.add(agent.withName(name));
+      out.add(
+          new AgentSpec(
+              agent.provider(),
+              agent.model(),
+              name,
+              agent.systemPrompt(),
+              agent.temperature(),
+              agent.maxTokens(),
+              fallbacks));
     }
     return out;
+  }
+
+  /**
+   * Each fallback needs a provider the user may use, like the agent's own, and a model; at most
+   * {@value #MAX_FALLBACKS}. Returns null for none, so agents without fallbacks look as before.
+   */
+  private List<AgentSpec.Fallback> checkFallbacks(UUID userId, List<AgentSpec.Fallback> fallbacks) {
+    if (fallbacks == null || fallbacks.isEmpty()) {
+      return null;
+    }
+    if (fallbacks.size() > MAX_FALLBACKS) {
+      throw invalid("at most " + MAX_FALLBACKS + " fallbacks per agent");
+    }
+    for (AgentSpec.Fallback fallback : fallbacks) {
+      if (fallback == null || blank(fallback.provider()) || blank(fallback.model())) {
+        throw invalid("every fallback needs a provider and a model");
+      }
+      checkProvider(userId, fallback.provider());
+      if (fallback.model().length() > MAX_FIELD) {
+        throw invalid("fallback model is limited to " + MAX_FIELD + " characters");
+      }
+    }
+    return List.copyOf(fallbacks);
+  }
+
+  /**
+   * Checks a query's policy against the {@code agents} it will ask: a deadline of {@value
+   * QueryPolicy#MIN_DEADLINE_SECONDS} to {@value QueryPolicy#MAX_SECONDS} s, a quorum of 1 to the
+   * number of agents, a quorum wait of 1 to {@value QueryPolicy#MAX_SECONDS} s. Returns null when
+   * the policy asks for nothing.
+   */
+  public QueryPolicy checkPolicy(QueryPolicy policy, int agents) {
+    if (policy == null || policy.asksNothing()) {
+      return null;
+    }
+    Integer deadline = policy.deadlineSeconds();
+    if (deadline != null
+        && (deadline < QueryPolicy.MIN_DEADLINE_SECONDS || deadline > QueryPolicy.MAX_SECONDS)) {
+      throw invalidPolicy(
+          "policy.deadlineSeconds must be between "
+              + QueryPolicy.MIN_DEADLINE_SECONDS
+              + " and "
+              + QueryPolicy.MAX_SECONDS);
+    }
+    Integer quorum = policy.quorum();
+    if (quorum != null && (quorum < 1 || quorum > agents)) {
+      throw invalidPolicy(
+          "policy.quorum must be between 1 and the number of agents (" + agents + ")");
+    }
+    Integer after = policy.quorumAfterSeconds();
+    if (after != null && (after < 1 || after > QueryPolicy.MAX_SECONDS)) {
+      throw invalidPolicy(
+          "policy.quorumAfterSeconds must be between 1 and " + QueryPolicy.MAX_SECONDS);
+    }
+    return policy;
   }
 
   private void checkProvider(UUID userId, String id) {
@@ -90,5 +159,9 @@ public class AgentPolicy {
 
   private static ApiException invalid(String detail) {
     return new ApiException(HttpStatus.BAD_REQUEST, "invalid-agents", detail);
+  }
+
+  private static ApiException invalidPolicy(String detail) {
+    return new ApiException(HttpStatus.BAD_REQUEST, "invalid-policy", detail);
   }
 }

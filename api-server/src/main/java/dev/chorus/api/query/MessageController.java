@@ -7,6 +7,7 @@ import dev.chorus.api.common.Page;
 import dev.chorus.api.conversation.ConversationStore;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.MessageView;
+import dev.chorus.model.workflow.QueryPolicy;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import java.util.List;
@@ -26,7 +27,7 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping("/api/conversations/{conversationId}/messages")
 class MessageController {
-  record SendMessage(@NotBlank String content, List<AgentSpec> agents) {}
+  record SendMessage(@NotBlank String content, List<AgentSpec> agents, QueryPolicy policy) {}
 
   private final QueryService service;
   private final QueryStore queries;
@@ -45,7 +46,8 @@ class MessageController {
       @PathVariable UUID conversationId,
       @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey,
       @Valid @RequestBody SendMessage body) {
-    return service.send(user.id(), conversationId, body.content(), body.agents(), idempotencyKey);
+    return service.send(
+        user.id(), conversationId, body.content(), body.agents(), body.policy(), idempotencyKey);
   }
 
   @GetMapping

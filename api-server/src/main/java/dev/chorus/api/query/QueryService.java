@@ -8,6 +8,7 @@ import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
 import dev.chorus.model.workflow.ChatQueryInput;
+import dev.chorus.model.workflow.QueryPolicy;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.dao.DuplicateKeyException;
@@ -51,6 +52,22 @@ public class QueryService {
       String content,
       List<AgentSpec> requested,
       String idempotencyKey) {
+    return send(userId, conversationId, content, requested, null, idempotencyKey);
+  }
+
+  /**
+   * Sends a message asked of {@code requested} agents (else the conversation's, else the defaults)
+   * under {@code requestedPolicy} (deadline and quorum; null to wait for every agent). The policy
+   * travels in the workflow input only: a query the sweeper has to start later waits for every
+   * agent.
+   */
+  public Sent send(
+      UUID userId,
+      UUID conversationId,
+      String content,
+      List<AgentSpec> requested,
+      QueryPolicy requestedPolicy,
+      String idempotencyKey) {
     var conversation =
         conversations
             .find(userId, conversationId)
@@ -75,6 +92,7 @@ public class QueryService {
             : !conversation.agents().isEmpty()
                 ? agents.normalize(userId, conversation.agents())
                 : agents.defaults(userId);
+    QueryPolicy policy = agents.checkPolicy(requestedPolicy, chosen.size());
 
     if (idempotencyKey != null) {
       var existing = queries.queryIdForKey(userId, idempotencyKey);
@@ -98,7 +116,7 @@ public class QueryService {
       return replay(userId, queries.queryIdForKey(userId, idempotencyKey).orElseThrow());
     }
     launcher.start(
-        new ChatQueryInput(queryId, conversationId, userId, sent.message().id(), chosen));
+        new ChatQueryInput(queryId, conversationId, userId, sent.message().id(), chosen, policy));
     return sent;
   }
 

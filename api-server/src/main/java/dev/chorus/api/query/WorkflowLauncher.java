@@ -35,6 +35,9 @@ public class WorkflowLauncher {
     Map<String, Object> memo = new LinkedHashMap<>();
     memo.put("conversationId", input.conversationId().toString());
     memo.put("agents", input.agents().stream().map(AgentSpec::name).toList());
+    if (input.policy() != null) {
+      memo.put("policy", input.policy());
+    }
     var options =
         WorkflowOptions.newBuilder()
             .setWorkflowId(ChatQueryInput.workflowId(input.queryId()))

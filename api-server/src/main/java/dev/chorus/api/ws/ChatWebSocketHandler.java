@@ -12,6 +12,7 @@ import dev.chorus.api.conversation.ConversationStore;
 import dev.chorus.api.query.QueryService;
 import dev.chorus.api.stream.RelayedEvent;
 import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.workflow.QueryPolicy;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -194,6 +195,14 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
         throw new IllegalArgumentException("agents must be a list of agents");
       }
     }
+    QueryPolicy policy = null;
+    if (frame.hasNonNull("policy")) {
+      try {
+        policy = json.convertValue(frame.get("policy"), QueryPolicy.class);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("policy must be an object of whole numbers");
+      }
+    }
     String clientMessageId = frame.path("clientMessageId").asText(null);
     var sent =
         queries.send(
@@ -201,6 +210,7 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
             conversationId,
             frame.path("content").asText(null),
             agents,
+            policy,
             clientMessageId == null ? null : "ws:" + clientMessageId);
     if (!connection.conversations.contains(conversationId)) {
       hub.subscribeQuery(connection, sent.query().id(), conversationId, null);

@@ -61,12 +61,18 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   @Override
   public AgentOutcome streamResponse(AgentTask task) {
     ActivityExecutionContext context = Activity.getExecutionContext();
-    int attempt = context.getInfo().getAttempt();
+    // A fallback model (task.handsOver()) starts at Temporal attempt 1 but continues the answer its
+    // agent's earlier model left, under an attempt number after that model's.
+    int modelAttempt = context.getInfo().getAttempt();
+    int attempt = task.attemptNumber(modelAttempt);
     String agent = task.agent().name();
     ChatProvider provider = providers.get(task.agent().provider());
     Resume resume =
-        attempt > 1
-            ? Resume.plan(provider, attempt, store.loadCheckpoint(task).orElse(""))
+        modelAttempt > 1 || task.handsOver()
+            ? Resume.plan(
+                provider,
+                task.handsOver() ? modelAttempt + 1 : modelAttempt,
+                store.loadCheckpoint(task).orElse(""))
             : Resume.FRESH;
     var request =
         new ChatRequest(
@@ -75,7 +81,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
             task.agent().temperature(),
             task.agent().maxTokens(),
             resume.prefill(),
-            attempt);
+            modelAttempt);
 
     store.startResponse(task, attempt);
     store.checkpoint(task, attempt, resume.keep());
@@ -86,7 +92,9 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
               task.conversationId(),
               agent,
               attempt,
-              resume.reason(),
+              task.handsOver() && modelAttempt == 1
+                  ? task.handover().reason() + "; " + resume.reason()
+                  : resume.reason(),
               resume.keep().length()));
     }
     events.publish(

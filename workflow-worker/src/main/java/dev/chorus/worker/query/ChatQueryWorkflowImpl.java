@@ -12,6 +12,7 @@ import dev.chorus.model.workflow.ChatQueryResult;
 import dev.chorus.model.workflow.ChatQueryWorkflow;
 import dev.chorus.model.workflow.ChorusSearchAttributes;
 import dev.chorus.model.workflow.QueryLifecycleActivities;
+import dev.chorus.model.workflow.QueryPolicy;
 import dev.chorus.model.workflow.RankingActivities;
 import dev.chorus.model.workflow.RankingTask;
 import dev.chorus.model.workflow.TaskQueues;
@@ -26,18 +27,22 @@ import io.temporal.spring.boot.WorkflowImpl;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
+import io.temporal.workflow.TimerOptions;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Asks every agent at once, each as a streaming activity on its provider's task queue, and ends the
- * query as COMPLETED, PARTIAL or FAILED. Deterministic: no I/O here, only activities.
+ * query as COMPLETED, PARTIAL or FAILED. An agent whose model fails for good hands its answer to
+ * its next fallback model; the query's policy may cut agents off at a deadline or once a quorum has
+ * answered. Deterministic: no I/O here, only activities and timers.
  */
 @WorkflowImpl(workers = "queries")
 public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
@@ -77,6 +82,17 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
   private final Set<String> cancelRequested = new HashSet<>();
   private boolean cancelAll;
 
+  /** Per agent whose fallbacks all failed: what each earlier model failed with. */
+  private final Map<String, String> fallbackErrors = new HashMap<>();
+
+  /** {@code Workflow.getVersion} ids of the commands added after the first recorded histories. */
+  static final String FALLBACK_CHANGE = "agent-fallback";
+
+  static final String POLICY_CHANGE = "query-policy";
+
+  /** The stream policy's maximum attempts: a fallback's attempts are numbered after these. */
+  static final int MAX_STREAM_ATTEMPTS = 5;
+
   static ActivityOptions streamOptions(AgentSpec agent) {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.provider(agent.provider()))
@@ -92,7 +108,7 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
                 .setInitialInterval(Duration.ofMillis(500))
                 .setBackoffCoefficient(2)
                 .setMaximumInterval(Duration.ofSeconds(30))
-                .setMaximumAttempts(5)
+                .setMaximumAttempts(MAX_STREAM_ATTEMPTS)
                 .build())
         .build();
   }
@@ -103,6 +119,7 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
     Workflow.upsertTypedSearchAttributes(
         ChorusSearchAttributes.STATUS.valueSet(QueryStatus.RUNNING.name()));
 
+    // Per agent, the task that ran last: a fallback's once one took over.
     List<AgentTask> tasks = new ArrayList<>();
     List<Promise<AgentOutcome>> answers = new ArrayList<>();
     for (AgentSpec agent : input.agents()) {
@@ -110,10 +127,18 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
           new AgentTask(
               input.queryId(), input.conversationId(), input.messageId(), agent, input.userId());
       var stub = Workflow.newActivityStub(AgentStreamActivities.class, streamOptions(agent));
+      int index = tasks.size();
       tasks.add(task);
       CancellationScope scope =
-          Workflow.newCancellationScope(
-              () -> answers.add(Async.function(stub::streamResponse, task)));
+          Workflow.newCancellationScope(() -> {
+            // The agent's own model is scheduled here, in agent order, with or without fallbacks:
+            // the same commands as before fallbacks existed.
+            Promise<AgentOutcome> own = Async.function(stub::streamResponse, task);
+            answers.add(
+                agent.fallbackChain().isEmpty()
+                    ? own
+                    : Async.function(() -> answerWithFallbacks(own, tasks, index)));
+          });
       scopes.put(agent.name(), scope);
       scope.run();
       if (cancelAll || cancelRequested.contains(agent.name())) {
@@ -121,33 +146,176 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
       }
     }
 
+    Map<String, String> cutOff = applyPolicy(input, answers);
+
     List<AgentOutcome> outcomes = new ArrayList<>();
     for (int i = 0; i < tasks.size(); i++) {
-      AgentTask task = tasks.get(i);
+      AgentOutcome outcome;
       try {
-        outcomes.add(answers.get(i).get());
+        outcome = answers.get(i).get();
       } catch (ActivityFailure | CanceledFailure failure) {
+        AgentTask task = tasks.get(i);
+        String name = task.agent().name();
         if (failure instanceof CanceledFailure || failure.getCause() instanceof CanceledFailure) {
           detached(() -> lifecycle.recordResponseCancelled(task));
-          outcomes.add(
-              new AgentOutcome(
-                  task.agent().name(), ResponseStatus.CANCELLED, 0, Usage.NONE, 0, "cancelled"));
-          continue;
+          String why = cutOff.containsKey(name) ? "cancelled: " + cutOff.get(name) : "cancelled";
+          outcome = new AgentOutcome(name, ResponseStatus.CANCELLED, 0, Usage.NONE, 0, why);
+        } else {
+          String error =
+              fallbackErrors.getOrDefault(name, "") + describe((ActivityFailure) failure);
+          detached(() -> lifecycle.recordResponseFailure(task, error));
+          outcome = new AgentOutcome(name, ResponseStatus.FAILED, 0, Usage.NONE, 0, error);
         }
-        String error = describe((ActivityFailure) failure);
-        detached(() -> lifecycle.recordResponseFailure(task, error));
-        outcomes.add(
-            new AgentOutcome(task.agent().name(), ResponseStatus.FAILED, 0, Usage.NONE, 0, error));
       }
+      outcomes.add(outcome.withModel(modelOf(tasks.get(i).agent())));
     }
 
     // An operator may cancel the workflow itself (Temporal UI/CLI): that cancels the whole query.
     boolean cancelled = cancelAll || CancellationScope.current().isCancelRequested();
-    QueryStatus status = status(outcomes, cancelled);
+    QueryStatus status = status(outcomes, cancelled, cutOff.keySet());
     rank(input, outcomes);
     detached(() -> lifecycle.finishQuery(input.queryId(), input.conversationId(), status));
     Workflow.upsertTypedSearchAttributes(ChorusSearchAttributes.STATUS.valueSet(status.name()));
     return new ChatQueryResult(status, outcomes);
+  }
+
+  /**
+   * Waits for the agent's own model ({@code own}) and, each time the current model fails for good
+   * (not when cancelled), runs the next of its fallbacks, which continues from what the failed one
+   * streamed. Runs in the agent's own scope, so cancelling the agent stops whichever model is
+   * answering. Throws the last failure when the chain is exhausted.
+   */
+  private AgentOutcome answerWithFallbacks(
+      Promise<AgentOutcome> own, List<AgentTask> tasks, int index) {
+    AgentTask task = tasks.get(index);
+    AgentSpec agent = task.agent();
+    List<AgentSpec.Fallback> chain = agent.fallbackChain();
+    StringBuilder errors = new StringBuilder();
+    Promise<AgentOutcome> answer = own;
+    for (int step = 0; ; step++) {
+      try {
+        return answer.get();
+      } catch (ActivityFailure failure) {
+        if (failure.getCause() instanceof CanceledFailure
+            || step == chain.size()
+            || CancellationScope.current().isCancelRequested()
+            || Workflow.getVersion(FALLBACK_CHANGE, Workflow.DEFAULT_VERSION, 1)
+                == Workflow.DEFAULT_VERSION) {
+          if (step > 0) {
+            errors.append(modelOf(task.agent())).append(": ");
+            fallbackErrors.put(agent.name(), errors.toString());
+          }
+          throw failure;
+        }
+        AgentSpec.Fallback next = chain.get(step);
+        errors.append(modelOf(task.agent())).append(": ").append(describe(failure)).append("; ");
+        task =
+            new AgentTask(
+                task.queryId(),
+                task.conversationId(),
+                task.messageId(),
+                agent.answeredBy(next),
+                task.userId(),
+                new AgentTask.Handover(
+                    (step + 1) * MAX_STREAM_ATTEMPTS,
+                    "falling back to " + next + " after " + failureType(failure)));
+        tasks.set(index, task);
+        var stub =
+            Workflow.newActivityStub(AgentStreamActivities.class, streamOptions(task.agent()));
+        answer = Async.function(stub::streamResponse, task);
+      }
+    }
+  }
+
+  /**
+   * Waits as the query's policy says — until every agent is done, the deadline passes, or the
+   * quorum is met — and cancels the agents still answering when it stops waiting early. Returns the
+   * agents it cut off with the reason; empty without a policy, and for workflows that started
+   * before policies existed.
+   */
+  private Map<String, String> applyPolicy(
+      ChatQueryInput input, List<Promise<AgentOutcome>> answers) {
+    QueryPolicy policy = input.policy();
+    if (policy == null
+        || policy.asksNothing()
+        || Workflow.getVersion(POLICY_CHANGE, Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+      return Map.of();
+    }
+    // A timer the policy does not set stays null: it never fires.
+    Map<String, Promise<Void>> timers = new HashMap<>();
+    CancellationScope timerScope =
+        Workflow.newCancellationScope(() -> {
+          if (policy.deadlineSeconds() != null) {
+            timers.put("deadline", timer(policy.deadlineSeconds(), "deadline"));
+          }
+          if (policy.quorumAfterSeconds() != null) {
+            timers.put("quorumAfter", timer(policy.quorumAfterSeconds(), "quorum after"));
+          }
+        });
+    timerScope.run();
+    Promise<Void> deadline = timers.get("deadline");
+    Promise<Void> quorumAfter = timers.get("quorumAfter");
+    int quorum = policy.quorum() == null ? Integer.MAX_VALUE : policy.quorum();
+    try {
+      Workflow.await(() ->
+          cancelAll
+              || answers.stream().allMatch(Promise::isCompleted)
+              || fired(deadline)
+              || completed(answers) >= quorum
+              || (fired(quorumAfter) && completed(answers) >= 1));
+    } catch (CanceledFailure workflowCancelled) {
+      // The whole workflow was cancelled: its agents stop on their own, as without a policy.
+      return Map.of();
+    } finally {
+      timerScope.cancel();
+    }
+    if (cancelAll || answers.stream().allMatch(Promise::isCompleted)) {
+      return Map.of();
+    }
+    long done = completed(answers);
+    String reason =
+        fired(deadline)
+            ? "the deadline of " + policy.deadlineSeconds() + " s passed"
+            : done >= quorum
+                ? "a quorum of " + quorum + " answers was reached"
+                : done + " answer(s) were in after " + policy.quorumAfterSeconds() + " s";
+    Map<String, String> cutOff = new LinkedHashMap<>();
+    for (int i = 0; i < answers.size(); i++) {
+      String name = input.agents().get(i).name();
+      if (!answers.get(i).isCompleted() && !cancelRequested.contains(name)) {
+        cutOff.put(name, reason);
+        scopes.get(name).cancel();
+      }
+    }
+    return cutOff;
+  }
+
+  private static Promise<Void> timer(int seconds, String summary) {
+    return Workflow.newTimer(
+        Duration.ofSeconds(seconds), TimerOptions.newBuilder().setSummary(summary).build());
+  }
+
+  /** A timer that fired, as opposed to one that is pending or was cancelled. */
+  private static boolean fired(Promise<Void> timer) {
+    return timer != null && timer.isCompleted() && timer.getFailure() == null;
+  }
+
+  private static long completed(List<Promise<AgentOutcome>> answers) {
+    return answers.stream().filter(p -> p.isCompleted() && p.getFailure() == null).count();
+  }
+
+  private static String modelOf(AgentSpec agent) {
+    return agent.provider() + "/" + agent.model();
+  }
+
+  /** The failure's kind, e.g. {@code ProviderUnknownModel} or {@code TimeoutFailure}. */
+  private static String failureType(ActivityFailure failure) {
+    Throwable cause = failure.getCause();
+    if (cause instanceof ApplicationFailure app) {
+      return app.getType();
+    }
+    return cause == null ? failure.getClass().getSimpleName() : cause.getClass().getSimpleName();
   }
 
   /**
@@ -199,8 +367,20 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
    * cancelled before all answered (or every agent was); FAILED when none answered; else PARTIAL.
    */
   static QueryStatus status(List<AgentOutcome> outcomes, boolean cancelAll) {
+    return status(outcomes, cancelAll, Set.of());
+  }
+
+  /**
+   * As {@link #status(List, boolean)}, but agents the policy cut off ({@code cutOff}: a deadline or
+   * a quorum cancelled them) count as unanswered, not as cancelled by the user: with some answers
+   * the query is PARTIAL, with none FAILED.
+   */
+  static QueryStatus status(List<AgentOutcome> outcomes, boolean cancelAll, Set<String> cutOff) {
     long completed = outcomes.stream().filter(o -> o.status() == ResponseStatus.COMPLETED).count();
-    long cancelled = outcomes.stream().filter(o -> o.status() == ResponseStatus.CANCELLED).count();
+    long cancelled =
+        outcomes.stream()
+            .filter(o -> o.status() == ResponseStatus.CANCELLED && !cutOff.contains(o.agent()))
+            .count();
     if (completed == outcomes.size()) {
       return QueryStatus.COMPLETED;
     }

@@ -130,7 +130,8 @@ public class QueryStore {
             INSERT INTO responses (query_id, agent, provider, model, status, attempt, started_at)
             VALUES (:queryId, :agent, :provider, :model, 'STREAMING', :attempt, now())
             ON CONFLICT (query_id, agent) DO UPDATE
-              SET status = 'STREAMING', attempt = excluded.attempt, error = NULL
+              SET status = 'STREAMING', attempt = excluded.attempt, error = NULL,
+                  provider = excluded.provider, model = excluded.model
               WHERE responses.status NOT IN ('COMPLETED', 'CANCELLED')
             """)
         .param("queryId", task.queryId())
@@ -162,6 +163,7 @@ public class QueryStore {
                     :input, :output, :cost, :finishReason, :latency, now(), now())
             ON CONFLICT (query_id, agent) DO UPDATE
               SET status = 'COMPLETED', attempt = excluded.attempt, content = excluded.content,
+                  provider = excluded.provider, model = excluded.model,
                   message_id = excluded.message_id, input_tokens = excluded.input_tokens,
                   output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
                   finish_reason = excluded.finish_reason, latency_ms = excluded.latency_ms,

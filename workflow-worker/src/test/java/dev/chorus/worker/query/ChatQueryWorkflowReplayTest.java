@@ -3,6 +3,8 @@ package dev.chorus.worker.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.workflow.ChatQueryInput;
 import dev.chorus.model.workflow.ChatQueryResult;
@@ -14,6 +16,7 @@ import io.temporal.workflow.Workflow;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +42,85 @@ class ChatQueryWorkflowReplayTest {
                 .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
                 .toList())
         .containsExactly("MarkRunning", "StreamResponse", "StreamResponse", "FinishQuery");
+
+    WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
+  }
+
+  /**
+   * Fallback, deadline and quorum commands, added behind {@code Workflow.getVersion}: the agent's
+   * model fails for good and a fallback answers on another provider's queue; the quorum of 2 cuts
+   * the third agent off and cancels the deadline timer.
+   */
+  @Test
+  void fallbackAndQuorumHistoryReplays() throws Exception {
+    WorkflowExecutionHistory history = load(FallbackQuorumHistoryGenerator.RESOURCE);
+
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasMarkerRecordedEventAttributes())
+                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
+                .toList())
+        .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.FALLBACK_CHANGE))
+        .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.POLICY_CHANGE));
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+                .filter(type -> type.equals("StreamResponse"))
+                .count())
+        .isEqualTo(4);
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+                .map(e -> e.getActivityTaskScheduledEventAttributes().getTaskQueue().getName())
+                .toList())
+        .containsSubsequence("chorus-provider-mock", "chorus-provider-other");
+    List<EventType> types = history.getEvents().stream().map(e -> e.getEventType()).toList();
+    assertThat(types)
+        .contains(
+            EventType.EVENT_TYPE_TIMER_STARTED,
+            EventType.EVENT_TYPE_TIMER_CANCELED,
+            EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+
+    WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
+  }
+
+  /**
+   * A query started by a worker from before policies, with fallbacks and a policy in its input
+   * (sent by a newer api-server, ignored by that worker), replays on this one: the new commands are
+   * behind {@code Workflow.getVersion}, so the replay takes the old path.
+   */
+  @Test
+  void aHistoryWhoseWorkerIgnoredFallbacksAndPolicyStillReplays() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode raw;
+    try (InputStream in =
+        getClass().getClassLoader().getResourceAsStream(TwoAgentsHistoryGenerator.RESOURCE)) {
+      raw = (ObjectNode) json.readTree(in);
+    }
+    ObjectNode payload =
+        (ObjectNode) raw.at("/events/0/workflowExecutionStartedEventAttributes/input/payloads/0");
+    ObjectNode input =
+        (ObjectNode) json.readTree(Base64.getDecoder().decode(payload.get("data").asText()));
+    ((ObjectNode) input.at("/agents/0"))
+        .set("fallbacks", json.readTree("[{\"provider\":\"other\",\"model\":\"beta-2\"}]"));
+    input.set(
+        "policy", json.readTree("{\"deadlineSeconds\":30,\"quorum\":1,\"quorumAfterSeconds\":5}"));
+    payload.put("data", Base64.getEncoder().encodeToString(json.writeValueAsBytes(input)));
+
+    WorkflowExecutionHistory history =
+        WorkflowExecutionHistory.fromJson(json.writeValueAsString(raw));
+    assertThat(
+            history
+                .getEvents()
+                .getFirst()
+                .getWorkflowExecutionStartedEventAttributes()
+                .getInput()
+                .getPayloads(0)
+                .getData()
+                .toStringUtf8())
+        .contains("fallbacks", "policy");
 
     WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
   }

@@ -2,16 +2,20 @@ package dev.chorus.worker.query;
 
 import static dev.chorus.worker.query.WorkflowHarness.ALPHA;
 import static dev.chorus.worker.query.WorkflowHarness.BETA;
+import static dev.chorus.worker.query.WorkflowHarness.GAMMA;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.ResponseStatus;
 import dev.chorus.model.workflow.AgentOutcome;
+import dev.chorus.model.workflow.AgentTask;
 import dev.chorus.model.workflow.ChatQueryInput;
 import dev.chorus.model.workflow.ChatQueryResult;
 import dev.chorus.model.workflow.ChatQueryWorkflow;
 import dev.chorus.model.workflow.ChorusSearchAttributes;
+import dev.chorus.model.workflow.QueryPolicy;
 import dev.chorus.model.workflow.TaskQueues;
 import dev.chorus.worker.query.WorkflowFakes.Call;
 import dev.chorus.worker.query.WorkflowFakes.FinishQuery;
@@ -23,7 +27,9 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +81,19 @@ class ChatQueryWorkflowTest {
         .extracting(StreamCall::agent, StreamCall::attempt)
         .containsExactlyInAnyOrder(tuple("mock/alpha", 1), tuple("critic", 1));
     assertThat(statusAttribute(workflow)).isEqualTo("COMPLETED");
+  }
+
+  @Test
+  void withoutFallbacksOrPolicyTheWorkflowRecordsNoVersionMarkersOrTimers() {
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), ALPHA, BETA);
+
+    harness.newWorkflow(input).run(input);
+
+    var events =
+        harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId())).getEvents();
+    // Only the ranking's version marker: fallbacks and policies add nothing to a plain query.
+    assertThat(events).filteredOn(e -> e.hasMarkerRecordedEventAttributes()).hasSize(1);
+    assertThat(events).noneMatch(e -> e.hasTimerStartedEventAttributes());
   }
 
   @Test
@@ -332,9 +351,344 @@ class ChatQueryWorkflowTest {
     assertThat(harness.log.of(WorkflowFakes.Rank.class)).isEmpty();
   }
 
+  // --- fallbacks --------------------------------------------------------------------------
+
+  @Test
+  void aFallbackModelTakesOverAfterANonRetryableFailureUnderTheSameAgentName() {
+    harness.agents.onModel("alpha", WorkflowFakes::unknownModel);
+    AgentSpec alpha = WorkflowHarness.withFallbacks(ALPHA, "other/beta-2", "mock/gamma");
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), alpha, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+
+    ChatQueryResult result = workflow.run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status, AgentOutcome::model)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.COMPLETED, "other/beta-2"),
+            tuple("critic", ResponseStatus.COMPLETED, "other/beta"));
+    List<StreamCall> calls =
+        harness.log.of(StreamCall.class).stream()
+            .filter(c -> c.agent().equals("mock/alpha"))
+            .toList();
+    // Non-retryable: one attempt of the agent's own model, then the first fallback, which answers.
+    assertThat(calls)
+        .extracting(c -> c.task().agent().model(), StreamCall::taskQueue, StreamCall::attempt)
+        .containsExactly(
+            tuple("alpha", "chorus-provider-mock", 1), tuple("beta-2", "chorus-provider-other", 1));
+    assertThat(calls.getFirst().task().handsOver()).isFalse();
+    AgentTask fallback = calls.get(1).task();
+    assertThat(fallback.handsOver()).isTrue();
+    assertThat(fallback.agent().name()).isEqualTo("mock/alpha");
+    assertThat(fallback.agent().provider()).isEqualTo("other");
+    assertThat(fallback.agent().fallbacks()).isNull();
+    assertThat(fallback.agent().systemPrompt()).isEqualTo(ALPHA.systemPrompt());
+    assertThat(fallback.queryId()).isEqualTo(input.queryId());
+    assertThat(fallback.handover().reason())
+        .isEqualTo("falling back to other/beta-2 after ProviderUnknownModel");
+    // Its attempts are numbered after every attempt the failed model could have used.
+    assertThat(fallback.attemptNumber(1)).isEqualTo(ChatQueryWorkflowImpl.MAX_STREAM_ATTEMPTS + 1);
+    // The failure that was handed over is not reported: the client sees one answer.
+    assertThat(harness.log.of(RecordFailure.class)).isEmpty();
+    assertThat(harness.log.of(WorkflowFakes.Rank.class).getFirst().task().agents())
+        .containsExactly("mock/alpha", "critic");
+  }
+
+  @Test
+  void aFallbackTakesOverWhenTheRetriesOfTheModelBeforeItRunOut() {
+    harness.agents.onModel("alpha", WorkflowFakes::unavailable);
+    AgentSpec alpha = WorkflowHarness.withFallbacks(ALPHA, "other/beta-2");
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), alpha);
+
+    ChatQueryResult result = harness.newWorkflow(input).run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
+    assertThat(harness.log.of(StreamCall.class))
+        .extracting(c -> c.task().agent().model(), StreamCall::attempt)
+        .containsExactly(
+            tuple("alpha", 1),
+            tuple("alpha", 2),
+            tuple("alpha", 3),
+            tuple("alpha", 4),
+            tuple("alpha", 5),
+            tuple("beta-2", 1));
+    assertThat(harness.log.of(StreamCall.class).getLast().task().handover().reason())
+        .isEqualTo("falling back to other/beta-2 after ProviderUnavailable");
+  }
+
+  @Test
+  void whenTheWholeFallbackChainFailsTheAgentFailsWithEveryModelsError() {
+    harness
+        .agents
+        .onModel("alpha", WorkflowFakes::unknownModel)
+        .onModel("beta-2", WorkflowFakes::unavailable)
+        .onModel("gamma", WorkflowFakes::unknownModel);
+    AgentSpec alpha = WorkflowHarness.withFallbacks(ALPHA, "other/beta-2", "mock/gamma");
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), alpha, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+
+    ChatQueryResult result = workflow.run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+    AgentOutcome failed = result.outcomes().getFirst();
+    assertThat(failed.status()).isEqualTo(ResponseStatus.FAILED);
+    assertThat(failed.model()).isEqualTo("mock/gamma");
+    assertThat(failed.error())
+        .isEqualTo(
+            "mock/alpha: ProviderUnknownModel: model 'alpha' does not exist; "
+                + "other/beta-2: ProviderUnavailable: 503 from other; "
+                + "mock/gamma: ProviderUnknownModel: model 'gamma' does not exist");
+    assertThat(harness.log.of(StreamCall.class))
+        .filteredOn(c -> c.agent().equals("mock/alpha"))
+        .extracting(c -> c.task().agent().model(), StreamCall::attempt)
+        .containsExactly(
+            tuple("alpha", 1),
+            tuple("beta-2", 1),
+            tuple("beta-2", 2),
+            tuple("beta-2", 3),
+            tuple("beta-2", 4),
+            tuple("beta-2", 5),
+            tuple("gamma", 1));
+    StreamCall last = harness.log.of(StreamCall.class).getLast();
+    assertThat(last.taskQueue()).isEqualTo("chorus-provider-mock");
+    assertThat(last.task().attemptNumber(1))
+        .isEqualTo(2 * ChatQueryWorkflowImpl.MAX_STREAM_ATTEMPTS + 1);
+    // Reported once, for the model that failed last.
+    assertThat(harness.log.of(RecordFailure.class))
+        .extracting(f -> f.task().agent().name(), f -> f.task().agent().model())
+        .containsExactly(tuple("mock/alpha", "gamma"));
+    assertThat(statusAttribute(workflow)).isEqualTo("PARTIAL");
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void aCancelledAgentDoesNotFallBack() {
+    harness.agents.onModel("alpha", WorkflowFakes::streamsUntilCancelled);
+    AgentSpec alpha = WorkflowHarness.withFallbacks(ALPHA, "other/beta-2");
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), alpha, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+    WorkflowClient.start(workflow::run, input);
+    awaitStreaming("mock/alpha");
+
+    workflow.cancel("mock/alpha");
+    ChatQueryResult result = WorkflowStub.fromTyped(workflow).getResult(ChatQueryResult.class);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status, AgentOutcome::model)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.CANCELLED, "mock/alpha"),
+            tuple("critic", ResponseStatus.COMPLETED, "other/beta"));
+    assertThat(harness.log.of(StreamCall.class))
+        .filteredOn(c -> c.agent().equals("mock/alpha"))
+        .extracting(c -> c.task().agent().model())
+        .containsExactly("alpha");
+    assertThat(harness.log.of(RecordCancelled.class))
+        .extracting(c -> c.task().agent().name())
+        .containsExactly("mock/alpha");
+  }
+
+  // --- deadline and quorum ----------------------------------------------------------------
+
+  @Test
+  void theDeadlineCancelsASlowAgentAndTheQueryEndsPartial() {
+    harness.agents.on("critic", WorkflowFakes::rateLimitedForTenMinutes);
+    ChatQueryInput input =
+        WorkflowHarness.input(UUID.randomUUID(), new QueryPolicy(30, null, null), ALPHA, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+    long started = System.nanoTime();
+
+    // The test server skips the 30 s: no activity runs while the critic waits out its Retry-After.
+    ChatQueryResult result = workflow.run(input);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+    assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.COMPLETED),
+            tuple("critic", ResponseStatus.CANCELLED));
+    assertThat(result.outcomes().get(1).error())
+        .isEqualTo("cancelled: the deadline of 30 s passed");
+    // Cancelled between attempts, so the workflow records the cancel for it.
+    assertThat(harness.log.of(RecordCancelled.class))
+        .extracting(c -> c.task().agent().name())
+        .containsExactly("critic");
+    assertThat(harness.log.of(StreamCall.class))
+        .filteredOn(c -> c.agent().equals("critic"))
+        .extracting(StreamCall::attempt)
+        .containsExactly(1);
+    assertThat(harness.log.of(WorkflowFakes.Rank.class).getFirst().task().agents())
+        .containsExactly("mock/alpha");
+    assertThat(harness.log.of(FinishQuery.class))
+        .extracting(FinishQuery::status)
+        .containsExactly(QueryStatus.PARTIAL);
+    assertThat(statusAttribute(workflow)).isEqualTo("PARTIAL");
+    var history = harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId()));
+    assertThat(history.getEvents()).filteredOn(e -> e.hasTimerFiredEventAttributes()).hasSize(1);
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void theDeadlineCancelsAStreamingAgentToo() {
+    // A running activity holds the test server's clock: this one waits its 2 s for real.
+    harness.agents.on("critic", WorkflowFakes::streamsUntilCancelled);
+    ChatQueryInput input =
+        WorkflowHarness.input(UUID.randomUUID(), new QueryPolicy(2, null, null), ALPHA, BETA);
+
+    ChatQueryResult result = harness.newWorkflow(input).run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.COMPLETED),
+            tuple("critic", ResponseStatus.CANCELLED));
+    assertThat(harness.log.of(StreamCall.class))
+        .filteredOn(c -> c.agent().equals("critic"))
+        .extracting(StreamCall::attempt)
+        .containsExactly(1);
+  }
+
+  @Test
+  void aDeadlineWithNoAnswerInFailsTheQueryRatherThanCancellingIt() {
+    harness
+        .agents
+        .on("mock/alpha", WorkflowFakes::rateLimitedForTenMinutes)
+        .on("critic", WorkflowFakes::rateLimitedForTenMinutes);
+    ChatQueryInput input =
+        WorkflowHarness.input(UUID.randomUUID(), new QueryPolicy(300, null, null), ALPHA, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+
+    ChatQueryResult result = workflow.run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.FAILED);
+    assertThat(result.outcomes()).allMatch(o -> o.status() == ResponseStatus.CANCELLED);
+    assertThat(harness.log.of(WorkflowFakes.Rank.class)).isEmpty();
+    assertThat(statusAttribute(workflow)).isEqualTo("FAILED");
+  }
+
+  @Test
+  void aPolicyThatIsNotNeededChangesNothing() {
+    ChatQueryInput input =
+        WorkflowHarness.input(UUID.randomUUID(), new QueryPolicy(60, 2, 30), ALPHA, BETA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+
+    ChatQueryResult result = workflow.run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
+    assertThat(result.outcomes()).allMatch(o -> o.status() == ResponseStatus.COMPLETED);
+    assertThat(result.outcomes()).allMatch(o -> o.error() == null);
+    // Its timers are cancelled once every answer is in.
+    var history = harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId()));
+    assertThat(history.getEvents()).filteredOn(e -> e.hasTimerStartedEventAttributes()).hasSize(2);
+    assertThat(history.getEvents()).filteredOn(e -> e.hasTimerCanceledEventAttributes()).hasSize(2);
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void aQuorumOfTwoOfThreeCancelsTheStragglerAndRanksTheTwo() {
+    harness.agents.on("mock/gamma", WorkflowFakes::streamsUntilCancelled);
+    ChatQueryInput input =
+        WorkflowHarness.input(
+            UUID.randomUUID(), new QueryPolicy(null, 2, null), ALPHA, BETA, GAMMA);
+    ChatQueryWorkflow workflow = harness.newWorkflow(input);
+
+    ChatQueryResult result = workflow.run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.COMPLETED),
+            tuple("critic", ResponseStatus.COMPLETED),
+            tuple("mock/gamma", ResponseStatus.CANCELLED));
+    assertThat(result.outcomes().get(2).error())
+        .isEqualTo("cancelled: a quorum of 2 answers was reached");
+    assertThat(harness.log.of(WorkflowFakes.Rank.class).getFirst().task().agents())
+        .containsExactly("mock/alpha", "critic");
+    assertThat(harness.log.of(RecordCancelled.class))
+        .extracting(c -> c.task().agent().name())
+        .containsExactly("mock/gamma");
+    assertThat(statusAttribute(workflow)).isEqualTo("PARTIAL");
+  }
+
+  @Test
+  void afterQuorumAfterSecondsOneAnswerIsEnough() {
+    harness.agents.on("critic", WorkflowFakes::rateLimitedForTenMinutes);
+    ChatQueryInput input =
+        WorkflowHarness.input(UUID.randomUUID(), new QueryPolicy(null, 2, 60), ALPHA, BETA);
+    long started = System.nanoTime();
+
+    ChatQueryResult result = harness.newWorkflow(input).run(input);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+    assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.COMPLETED),
+            tuple("critic", ResponseStatus.CANCELLED));
+    assertThat(result.outcomes().get(1).error())
+        .isEqualTo("cancelled: 1 answer(s) were in after 60 s");
+  }
+
+  @Test
+  void quorumAfterSecondsWaitsForTheFirstAnswer() {
+    // Nothing is in when the 1 s has passed; the first answer (after two retries) ends the wait.
+    harness
+        .agents
+        .on(
+            "mock/alpha",
+            (task, attempt) -> {
+              if (attempt < 3) {
+                throw ApplicationFailure.newFailure("dropped", "ProviderStreamBroken");
+              }
+              return WorkflowFakes.completed(task);
+            })
+        .on("critic", WorkflowFakes::rateLimitedForTenMinutes);
+    ChatQueryInput input =
+        WorkflowHarness.input(UUID.randomUUID(), new QueryPolicy(null, null, 1), ALPHA, BETA);
+
+    ChatQueryResult result = harness.newWorkflow(input).run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::status)
+        .containsExactly(ResponseStatus.COMPLETED, ResponseStatus.CANCELLED);
+    assertThat(harness.log.of(StreamCall.class))
+        .filteredOn(c -> c.agent().equals("mock/alpha"))
+        .extracting(StreamCall::attempt)
+        .containsExactly(1, 2, 3);
+  }
+
+  @Test
+  void cutOffAgentsCountAsUnansweredNotAsCancelledByTheUser() {
+    List<AgentOutcome> oneIn =
+        List.of(
+            new AgentOutcome("a", ResponseStatus.COMPLETED, 1, null, 1, null),
+            new AgentOutcome("b", ResponseStatus.CANCELLED, 0, null, 0, "cancelled"));
+    assertThat(ChatQueryWorkflowImpl.status(oneIn, false, Set.of()))
+        .isEqualTo(QueryStatus.COMPLETED);
+    assertThat(ChatQueryWorkflowImpl.status(oneIn, false, Set.of("b")))
+        .isEqualTo(QueryStatus.PARTIAL);
+    List<AgentOutcome> noneIn =
+        List.of(
+            new AgentOutcome("a", ResponseStatus.CANCELLED, 0, null, 0, "cancelled"),
+            new AgentOutcome("b", ResponseStatus.CANCELLED, 0, null, 0, "cancelled"));
+    assertThat(ChatQueryWorkflowImpl.status(noneIn, false, Set.of()))
+        .isEqualTo(QueryStatus.CANCELLED);
+    assertThat(ChatQueryWorkflowImpl.status(noneIn, false, Set.of("a", "b")))
+        .isEqualTo(QueryStatus.FAILED);
+    // A user's cancel of the whole query still wins.
+    assertThat(ChatQueryWorkflowImpl.status(noneIn, true, Set.of("a", "b")))
+        .isEqualTo(QueryStatus.CANCELLED);
+  }
+
   private void awaitStreaming(String agent) {
     org.awaitility.Awaitility.await()
-        .atMost(java.time.Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(20))
         .until(
             () -> harness.log.of(StreamCall.class).stream().anyMatch(c -> c.agent().equals(agent)));
   }

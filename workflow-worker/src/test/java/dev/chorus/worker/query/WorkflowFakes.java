@@ -12,6 +12,7 @@ import dev.chorus.model.workflow.RankingResult;
 import dev.chorus.model.workflow.RankingTask;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityInfo;
+import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -121,6 +122,31 @@ final class WorkflowFakes {
     }
   }
 
+  /** Fails for good on every attempt, the way a provider reports an unknown model. */
+  static AgentOutcome unknownModel(AgentTask task, int attempt) {
+    throw ApplicationFailure.newNonRetryableFailure(
+        "model '" + task.agent().model() + "' does not exist", "ProviderUnknownModel");
+  }
+
+  /** Fails retryably on every attempt, so Temporal's retries run out. */
+  static AgentOutcome unavailable(AgentTask task, int attempt) {
+    throw ApplicationFailure.newFailure(
+        "503 from " + task.agent().provider(), "ProviderUnavailable");
+  }
+
+  /**
+   * Rate limited with a {@code Retry-After} of ten minutes: the agent is slow without an activity
+   * running. The test server skips time only while no activity is scheduled or running, so this is
+   * how a deadline or quorum timer fires without real waiting.
+   */
+  static AgentOutcome rateLimitedForTenMinutes(AgentTask task, int attempt) {
+    throw ApplicationFailure.newBuilder()
+        .setType("ProviderRateLimited")
+        .setMessage("429 from " + task.agent().provider())
+        .setNextRetryDelay(java.time.Duration.ofMinutes(10))
+        .build();
+  }
+
   /** Answers with a fixed text; the default for agents without a scripted behavior. */
   static AgentOutcome completed(AgentTask task) {
     String text = "answer of " + task.agent().name();
@@ -131,6 +157,7 @@ final class WorkflowFakes {
   static final class FakeAgentStream implements AgentStreamActivities {
     private final CallLog log;
     private final Map<String, Behavior> behaviors = new ConcurrentHashMap<>();
+    private final Map<String, Behavior> modelBehaviors = new ConcurrentHashMap<>();
 
     FakeAgentStream(CallLog log) {
       this.log = log;
@@ -142,15 +169,26 @@ final class WorkflowFakes {
       return this;
     }
 
+    /**
+     * Scripts every call that runs {@code model}, whichever agent it answers for (a fallback runs
+     * under its agent's name); takes precedence over {@link #on}.
+     */
+    FakeAgentStream onModel(String model, Behavior behavior) {
+      modelBehaviors.put(model, behavior);
+      return this;
+    }
+
     @Override
     public AgentOutcome streamResponse(AgentTask task) {
       ActivityInfo info = Activity.getExecutionContext().getInfo();
       log.add(
           new StreamCall(
               task.agent().name(), info.getAttempt(), info.getActivityTaskQueue(), task));
-      return behaviors
-          .getOrDefault(task.agent().name(), (t, attempt) -> completed(t))
-          .run(task, info.getAttempt());
+      Behavior behavior = modelBehaviors.get(task.agent().model());
+      if (behavior == null) {
+        behavior = behaviors.getOrDefault(task.agent().name(), (t, attempt) -> completed(t));
+      }
+      return behavior.run(task, info.getAttempt());
     }
   }
 }

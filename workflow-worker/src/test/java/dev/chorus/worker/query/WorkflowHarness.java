@@ -7,6 +7,7 @@ import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.workflow.ChatQueryInput;
 import dev.chorus.model.workflow.ChatQueryWorkflow;
 import dev.chorus.model.workflow.ChorusSearchAttributes;
+import dev.chorus.model.workflow.QueryPolicy;
 import dev.chorus.model.workflow.TaskQueues;
 import dev.chorus.worker.query.WorkflowFakes.CallLog;
 import dev.chorus.worker.query.WorkflowFakes.FakeAgentStream;
@@ -33,6 +34,7 @@ final class WorkflowHarness implements AutoCloseable {
   static final AgentSpec ALPHA = new AgentSpec("mock", "alpha", "mock/alpha", null, null, null);
   static final AgentSpec BETA =
       new AgentSpec(OTHER_PROVIDER, "beta", "critic", "Be brief.", 0.2, 256);
+  static final AgentSpec GAMMA = new AgentSpec("mock", "gamma", "mock/gamma", null, null, null);
 
   final TestWorkflowEnvironment env;
   final CallLog log = new CallLog();
@@ -64,12 +66,33 @@ final class WorkflowHarness implements AutoCloseable {
   }
 
   static ChatQueryInput input(UUID queryId, AgentSpec... agents) {
+    return input(queryId, null, agents);
+  }
+
+  static ChatQueryInput input(UUID queryId, QueryPolicy policy, AgentSpec... agents) {
     return new ChatQueryInput(
         queryId,
         UUID.nameUUIDFromBytes(("conversation:" + queryId).getBytes(UTF_8)),
         UUID.nameUUIDFromBytes(("user:" + queryId).getBytes(UTF_8)),
         UUID.nameUUIDFromBytes(("message:" + queryId).getBytes(UTF_8)),
-        List.of(agents));
+        List.of(agents),
+        policy);
+  }
+
+  /** {@code agent} with {@code fallbacks} ({@code provider/model} each), in order. */
+  static AgentSpec withFallbacks(AgentSpec agent, String... fallbacks) {
+    return new AgentSpec(
+        agent.provider(),
+        agent.model(),
+        agent.name(),
+        agent.systemPrompt(),
+        agent.temperature(),
+        agent.maxTokens(),
+        java.util.Arrays.stream(fallbacks)
+            .map(f ->
+                new AgentSpec.Fallback(
+                    f.substring(0, f.indexOf('/')), f.substring(f.indexOf('/') + 1)))
+            .toList());
   }
 
   /** A stub started the way api-server starts it: id {@code query-<id>} and search attributes. */
