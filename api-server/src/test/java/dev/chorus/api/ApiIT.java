@@ -225,6 +225,23 @@ class ApiIT {
     cases.put(
         "{\"content\":\"hi\",\"policy\":{\"quorumAfterSeconds\":3601}}",
         List.of("invalid-policy", "quorumAfterSeconds"));
+    String twoAgents =
+        "\"agents\":[{\"provider\":\"mock\",\"model\":\"m\",\"name\":\"a\"},"
+            + "{\"provider\":\"mock\",\"model\":\"m\",\"name\":\"b\"}]";
+    cases.put(
+        "{\"content\":\"hi\",\"policy\":{\"mode\":\"debate\"}}",
+        List.of("invalid-policy", "a debate needs at least 2 agents"));
+    cases.put(
+        "{\"content\":\"hi\"," + twoAgents + ",\"policy\":{\"mode\":\"debate\",\"rounds\":6}}",
+        List.of("invalid-policy", "policy.rounds must be between 2 and 5"));
+    cases.put(
+        "{\"content\":\"hi\","
+            + twoAgents
+            + ",\"policy\":{\"mode\":\"debate\",\"synthesizer\":\"c\"}}",
+        List.of("invalid-policy", "policy.synthesizer must name one of the agents: a, b"));
+    cases.put(
+        "{\"content\":\"hi\",\"policy\":{\"mode\":\"chat\"}}",
+        List.of("invalid-policy", "policy.mode must be 'answer' or 'debate'"));
     for (var c : cases.entrySet()) {
       var response = send(api, token, conversationId, c.getKey());
       assertThat(response.status()).as(c.getKey()).isEqualTo(400);

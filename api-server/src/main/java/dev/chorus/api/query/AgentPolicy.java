@@ -3,6 +3,7 @@ package dev.chorus.api.query;
 import dev.chorus.api.common.ApiException;
 import dev.chorus.api.provider.ProviderCatalog;
 import dev.chorus.model.agent.AgentSpec;
+import dev.chorus.model.workflow.DebateNames;
 import dev.chorus.model.workflow.QueryPolicy;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -14,7 +15,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Validates agent lists and gives every agent a name that is unique within its query; validates a
- * query's policy (deadline and quorum).
+ * query's policy (deadline, quorum, debate mode).
  */
 @Component
 public class AgentPolicy {
@@ -105,12 +106,17 @@ public class AgentPolicy {
   }
 
   /**
-   * Checks a query's policy against the {@code agents} it will ask: a deadline of {@value
-   * QueryPolicy#MIN_DEADLINE_SECONDS} to {@value QueryPolicy#MAX_SECONDS} s, a quorum of 1 to the
-   * number of agents, a quorum wait of 1 to {@value QueryPolicy#MAX_SECONDS} s. Returns null when
-   * the policy asks for nothing.
+   * Checks a query's policy against the {@code agents} it will ask (normalized, see {@link
+   * #normalize}): a deadline of {@value QueryPolicy#MIN_DEADLINE_SECONDS} to {@value
+   * QueryPolicy#MAX_SECONDS} s, a quorum of 1 to the number of agents, a quorum wait of 1 to
+   * {@value QueryPolicy#MAX_SECONDS} s; a {@code mode} of {@value QueryPolicy#ANSWER} or {@value
+   * QueryPolicy#DEBATE}, and for a debate at least two agents, {@value QueryPolicy#MIN_ROUNDS} to
+   * {@value QueryPolicy#MAX_ROUNDS} rounds, a synthesizer among the agents and no agent name a
+   * debate's response names could be taken for. Returns null when the policy asks for nothing; a
+   * debate comes back with its rounds and synthesizer filled in, an answer-mode policy without the
+   * debate fields (as before debates existed).
    */
-  public QueryPolicy checkPolicy(QueryPolicy policy, int agents) {
+  public QueryPolicy checkPolicy(QueryPolicy policy, List<AgentSpec> agents) {
     if (policy == null || policy.asksNothing()) {
       return null;
     }
@@ -124,16 +130,70 @@ public class AgentPolicy {
               + QueryPolicy.MAX_SECONDS);
     }
     Integer quorum = policy.quorum();
-    if (quorum != null && (quorum < 1 || quorum > agents)) {
+    if (quorum != null && (quorum < 1 || quorum > agents.size())) {
       throw invalidPolicy(
-          "policy.quorum must be between 1 and the number of agents (" + agents + ")");
+          "policy.quorum must be between 1 and the number of agents (" + agents.size() + ")");
     }
     Integer after = policy.quorumAfterSeconds();
     if (after != null && (after < 1 || after > QueryPolicy.MAX_SECONDS)) {
       throw invalidPolicy(
           "policy.quorumAfterSeconds must be between 1 and " + QueryPolicy.MAX_SECONDS);
     }
-    return policy;
+    String mode = policy.mode() == null ? QueryPolicy.ANSWER : policy.mode();
+    if (!mode.equals(QueryPolicy.ANSWER) && !mode.equals(QueryPolicy.DEBATE)) {
+      throw invalidPolicy(
+          "policy.mode must be '" + QueryPolicy.ANSWER + "' or '" + QueryPolicy.DEBATE + "'");
+    }
+    if (mode.equals(QueryPolicy.ANSWER)) {
+      if (policy.rounds() != null || policy.synthesizer() != null) {
+        throw invalidPolicy("policy.rounds and policy.synthesizer need policy.mode 'debate'");
+      }
+      return policy.limitsWaiting() ? new QueryPolicy(deadline, quorum, after) : null;
+    }
+    return checkDebate(policy, agents);
+  }
+
+  private static QueryPolicy checkDebate(QueryPolicy policy, List<AgentSpec> agents) {
+    if (agents.size() < 2) {
+      throw invalidPolicy("a debate needs at least 2 agents");
+    }
+    if (policy.deadlineSeconds() != null) {
+      // A deadline would only bound the first round: refused rather than half kept.
+      throw invalidPolicy("policy.deadlineSeconds is not supported in debate mode");
+    }
+    int rounds = policy.roundCount();
+    if (rounds < QueryPolicy.MIN_ROUNDS || rounds > QueryPolicy.MAX_ROUNDS) {
+      throw invalidPolicy(
+          "policy.rounds must be between "
+              + QueryPolicy.MIN_ROUNDS
+              + " and "
+              + QueryPolicy.MAX_ROUNDS);
+    }
+    for (AgentSpec agent : agents) {
+      if (DebateNames.reserved(agent.name())) {
+        throw invalidPolicy(
+            "in debate mode no agent may be named '"
+                + DebateNames.SYNTHESIS
+                + "' or end in ' · round <n>': '"
+                + agent.name()
+                + "'");
+      }
+    }
+    String synthesizer = policy.synthesizer();
+    if (synthesizer == null || synthesizer.isBlank()) {
+      synthesizer = agents.getFirst().name();
+    } else if (agents.stream().noneMatch(a -> a.name().equals(policy.synthesizer()))) {
+      throw invalidPolicy(
+          "policy.synthesizer must name one of the agents: "
+              + String.join(", ", agents.stream().map(AgentSpec::name).toList()));
+    }
+    return new QueryPolicy(
+        null,
+        policy.quorum(),
+        policy.quorumAfterSeconds(),
+        QueryPolicy.DEBATE,
+        rounds,
+        synthesizer);
   }
 
   private void checkProvider(UUID userId, String id) {

@@ -8,6 +8,7 @@ import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
 import dev.chorus.model.workflow.ChatQueryInput;
+import dev.chorus.model.workflow.DebateNames;
 import dev.chorus.model.workflow.QueryPolicy;
 import java.util.List;
 import java.util.UUID;
@@ -92,7 +93,7 @@ public class QueryService {
             : !conversation.agents().isEmpty()
                 ? agents.normalize(userId, conversation.agents())
                 : agents.defaults(userId);
-    QueryPolicy policy = agents.checkPolicy(requestedPolicy, chosen.size());
+    QueryPolicy policy = agents.checkPolicy(requestedPolicy, chosen);
 
     if (idempotencyKey != null) {
       var existing = queries.queryIdForKey(userId, idempotencyKey);
@@ -140,7 +141,10 @@ public class QueryService {
   public CancelAccepted cancel(UUID userId, UUID queryId, String agent) {
     QueryView query = get(userId, queryId);
     String target = agent == null || agent.isBlank() ? null : agent;
-    if (target != null && query.agents().stream().noneMatch(a -> a.name().equals(target))) {
+    // In a debate, a round's answer ("<agent> · round 2") and the synthesis can be stopped too.
+    if (target != null
+        && !DebateNames.SYNTHESIS.equals(target)
+        && query.agents().stream().noneMatch(a -> a.name().equals(DebateNames.agentOf(target)))) {
       throw new ApiException(
           HttpStatus.BAD_REQUEST,
           "invalid-agent",

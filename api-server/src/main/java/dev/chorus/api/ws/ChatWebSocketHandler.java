@@ -200,7 +200,8 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
       try {
         policy = json.convertValue(frame.get("policy"), QueryPolicy.class);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("policy must be an object of whole numbers");
+        throw new IllegalArgumentException(
+            "policy must be an object of whole numbers and the strings mode and synthesizer");
       }
     }
     String clientMessageId = frame.path("clientMessageId").asText(null);

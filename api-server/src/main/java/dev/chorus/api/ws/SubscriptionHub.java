@@ -42,17 +42,24 @@ class SubscriptionHub {
    * their start so the client sees each running answer whole.
    */
   void subscribeConversation(ClientConnection connection, UUID conversationId) {
-    connection.conversations.add(conversationId);
-    for (UUID queryId : queries.activeQueryIds(conversationId)) {
-      relay.watch(queryId, conversationId);
-      connection.catchUp(queryId, null, relay.range(queryId, conversationId, null));
+    // Under the connection's lock (the one deliver() takes): a live event that arrives while the
+    // replay is read waits, then is skipped if the replay had it — instead of racing ahead and
+    // making the replay's older events look already sent.
+    synchronized (connection) {
+      connection.conversations.add(conversationId);
+      for (UUID queryId : queries.activeQueryIds(conversationId)) {
+        relay.watch(queryId, conversationId);
+        connection.catchUp(queryId, null, relay.range(queryId, conversationId, null));
+      }
     }
   }
 
   /** Subscribes to one query, replaying what the client missed after {@code after}. */
   void subscribeQuery(
       ClientConnection connection, UUID queryId, UUID conversationId, String after) {
-    connection.queries.add(queryId);
-    connection.catchUp(queryId, after, relay.range(queryId, conversationId, after));
+    synchronized (connection) {
+      connection.queries.add(queryId);
+      connection.catchUp(queryId, after, relay.range(queryId, conversationId, after));
+    }
   }
 }

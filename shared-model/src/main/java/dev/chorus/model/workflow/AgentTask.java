@@ -1,6 +1,7 @@
 package dev.chorus.model.workflow;
 
 import dev.chorus.model.agent.AgentSpec;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -9,6 +10,9 @@ import java.util.UUID;
  *
  * @param handover set when a fallback model takes over an answer its agent's earlier model could
  *     not finish; {@code null} for the agent's own model
+ * @param debate set for a debate's revision rounds and its synthesis: which earlier answers the
+ *     prompt shows (by response name; the texts are read from PostgreSQL inside the activity);
+ *     {@code null} for an ordinary answer
  */
 public record AgentTask(
     UUID queryId,
@@ -16,11 +20,48 @@ public record AgentTask(
     UUID messageId,
     AgentSpec agent,
     UUID userId,
-    Handover handover) {
+    Handover handover,
+    Debate debate) {
+
+  public AgentTask(
+      UUID queryId,
+      UUID conversationId,
+      UUID messageId,
+      AgentSpec agent,
+      UUID userId,
+      Handover handover) {
+    this(queryId, conversationId, messageId, agent, userId, handover, null);
+  }
 
   public AgentTask(
       UUID queryId, UUID conversationId, UUID messageId, AgentSpec agent, UUID userId) {
-    this(queryId, conversationId, messageId, agent, userId, null);
+    this(queryId, conversationId, messageId, agent, userId, null, null);
+  }
+
+  /**
+   * A step of a debate after its first round.
+   *
+   * @param round the round this answer belongs to (2..), or for the synthesis the last round
+   * @param speaker whose earlier turns of the conversation the prompt includes: the agent's own
+   *     name (not its round name), or {@link DebateNames#SYNTHESIS}
+   * @param own the response name of this agent's answer in the previous round; {@code null} for the
+   *     synthesis
+   * @param answers the response names of the answers to show, in agent order
+   * @param synthesis true for the synthesis, false for a revision round
+   */
+  public record Debate(
+      int round, String speaker, String own, List<String> answers, boolean synthesis) {}
+
+  /** True for a debate's revision or synthesis (see {@link Debate}). */
+  public boolean debates() {
+    return debate != null;
+  }
+
+  /**
+   * The same task answered by {@code newAgent} under {@code newHandover}, in the same debate step.
+   */
+  public AgentTask handedOver(AgentSpec newAgent, Handover newHandover) {
+    return new AgentTask(queryId, conversationId, messageId, newAgent, userId, newHandover, debate);
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.chorus.model.workflow.AgentOutcome;
 import dev.chorus.model.workflow.AgentStreamActivities;
 import dev.chorus.model.workflow.AgentTask;
 import dev.chorus.worker.pricing.PriceTable;
+import dev.chorus.worker.provider.ChatMessage;
 import dev.chorus.worker.provider.ChatProvider;
 import dev.chorus.worker.provider.ChatRequest;
 import dev.chorus.worker.provider.EndpointResolver;
@@ -19,6 +20,7 @@ import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
 import io.temporal.failure.TimeoutFailure;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.stereotype.Component;
 
@@ -31,8 +33,6 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class AgentStreamActivitiesImpl implements AgentStreamActivities {
-  static final int CONTEXT_TURNS = 20;
-
   /** How often the streamed text is saved for a next attempt to continue from. */
   static final Duration CHECKPOINT_EVERY = Duration.ofMillis(500);
 
@@ -42,6 +42,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   private final HeartbeatKeeper heartbeats;
   private final EndpointResolver endpoints;
   private final PriceTable pricing;
+  private final ContextProperties contextLimits;
 
   AgentStreamActivitiesImpl(
       ProviderRegistry providers,
@@ -49,10 +50,12 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
       QueryEventPublisher events,
       HeartbeatKeeper heartbeats,
       EndpointResolver endpoints,
-      PriceTable pricing) {
+      PriceTable pricing,
+      ContextProperties contextLimits) {
     this.providers = providers;
     this.endpoints = endpoints;
     this.pricing = pricing;
+    this.contextLimits = contextLimits;
     this.store = store;
     this.events = events;
     this.heartbeats = heartbeats;
@@ -77,7 +80,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
     var request =
         new ChatRequest(
             task.agent().model(),
-            resume.messages(store.loadContext(task, CONTEXT_TURNS)),
+            resume.messages(prompt(task)),
             task.agent().temperature(),
             task.agent().maxTokens(),
             resume.prefill(),
@@ -163,6 +166,23 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
             task.queryId(), task.conversationId(), agent, messageId, content, usage, latencyMs));
     return new AgentOutcome(
         agent, ResponseStatus.COMPLETED, content.length(), usage, latencyMs, null);
+  }
+
+  /**
+   * The conversation as the agent sees it; for a debate step, with the earlier answers it is shown
+   * (read here, by response name: their texts never pass through workflow history); fitted into the
+   * context budget, older turns summarized.
+   */
+  private List<ChatMessage> prompt(AgentTask task) {
+    var window = new ContextWindow(contextLimits.maxTokens());
+    if (!task.debates()) {
+      return window.fit(store.loadContext(task, contextLimits.maxTurns()));
+    }
+    return window.fit(
+        DebatePrompt.build(
+            task,
+            store.loadContext(task, task.debate().speaker(), contextLimits.maxTurns()),
+            store.completedContents(task.queryId(), task.debate().answers())));
   }
 
   /**

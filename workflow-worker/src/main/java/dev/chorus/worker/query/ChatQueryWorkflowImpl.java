@@ -11,6 +11,7 @@ import dev.chorus.model.workflow.ChatQueryInput;
 import dev.chorus.model.workflow.ChatQueryResult;
 import dev.chorus.model.workflow.ChatQueryWorkflow;
 import dev.chorus.model.workflow.ChorusSearchAttributes;
+import dev.chorus.model.workflow.DebateNames;
 import dev.chorus.model.workflow.QueryLifecycleActivities;
 import dev.chorus.model.workflow.QueryPolicy;
 import dev.chorus.model.workflow.RankingActivities;
@@ -42,7 +43,8 @@ import java.util.Set;
  * Asks every agent at once, each as a streaming activity on its provider's task queue, and ends the
  * query as COMPLETED, PARTIAL or FAILED. An agent whose model fails for good hands its answer to
  * its next fallback model; the query's policy may cut agents off at a deadline or once a quorum has
- * answered. Deterministic: no I/O here, only activities and timers.
+ * answered. In debate mode (see {@link #debate}) revision rounds and a synthesis follow, each an
+ * ordinary streaming activity. Deterministic: no I/O here, only activities and timers.
  */
 @WorkflowImpl(workers = "queries")
 public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
@@ -76,8 +78,14 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
   private final RankingActivities ranking =
       Workflow.newActivityStub(RankingActivities.class, RANKING);
 
-  /** Each agent's activity runs in its own scope, so one agent can be cancelled alone. */
+  /**
+   * Each agent's activity runs in its own scope, so one agent can be cancelled alone; keyed by
+   * response name (in a debate, one per agent and round, and the synthesis).
+   */
   private final Map<String, CancellationScope> scopes = new HashMap<>();
+
+  /** In a debate: per agent, the response name of the round it is answering now. */
+  private final Map<String, String> currentRound = new HashMap<>();
 
   private final Set<String> cancelRequested = new HashSet<>();
   private boolean cancelAll;
@@ -89,6 +97,8 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
   static final String FALLBACK_CHANGE = "agent-fallback";
 
   static final String POLICY_CHANGE = "query-policy";
+
+  static final String DEBATE_CHANGE = "debate";
 
   /** The stream policy's maximum attempts: a fallback's attempts are numbered after these. */
   static final int MAX_STREAM_ATTEMPTS = 5;
@@ -121,14 +131,56 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
 
     // Per agent, the task that ran last: a fallback's once one took over.
     List<AgentTask> tasks = new ArrayList<>();
-    List<Promise<AgentOutcome>> answers = new ArrayList<>();
     for (AgentSpec agent : input.agents()) {
-      var task =
+      tasks.add(
           new AgentTask(
-              input.queryId(), input.conversationId(), input.messageId(), agent, input.userId());
+              input.queryId(), input.conversationId(), input.messageId(), agent, input.userId()));
+    }
+    List<Promise<AgentOutcome>> answers = start(tasks);
+
+    Map<String, String> cutOff = applyPolicy(input, answers);
+
+    List<AgentOutcome> outcomes = collect(tasks, answers, cutOff);
+
+    QueryPolicy policy = input.policy();
+    if (policy != null
+        && policy.debates()
+        && Workflow.getVersion(DEBATE_CHANGE, Workflow.DEFAULT_VERSION, 1)
+            != Workflow.DEFAULT_VERSION) {
+      return debate(input, policy, outcomes);
+    }
+
+    // An operator may cancel the workflow itself (Temporal UI/CLI): that cancels the whole query.
+    boolean cancelled = stopped();
+    QueryStatus status = status(outcomes, cancelled, cutOff.keySet());
+    rank(input, outcomes);
+    return finish(input, status, outcomes);
+  }
+
+  private ChatQueryResult finish(
+      ChatQueryInput input, QueryStatus status, List<AgentOutcome> outcomes) {
+    detached(() -> lifecycle.finishQuery(input.queryId(), input.conversationId(), status));
+    Workflow.upsertTypedSearchAttributes(ChorusSearchAttributes.STATUS.valueSet(status.name()));
+    return new ChatQueryResult(status, outcomes);
+  }
+
+  /** The whole query was cancelled: by the cancel signal, or the workflow itself (Temporal UI). */
+  private boolean stopped() {
+    return cancelAll || CancellationScope.current().isCancelRequested();
+  }
+
+  /**
+   * Schedules every task's streaming activity, in task order, each in its own cancellation scope
+   * (registered under the task's response name), and returns their answers in the same order.
+   * {@code tasks} is updated in place when a fallback takes over.
+   */
+  private List<Promise<AgentOutcome>> start(List<AgentTask> tasks) {
+    List<Promise<AgentOutcome>> answers = new ArrayList<>();
+    for (int index = 0; index < tasks.size(); index++) {
+      AgentTask task = tasks.get(index);
+      AgentSpec agent = task.agent();
       var stub = Workflow.newActivityStub(AgentStreamActivities.class, streamOptions(agent));
-      int index = tasks.size();
-      tasks.add(task);
+      int at = index;
       CancellationScope scope =
           Workflow.newCancellationScope(() -> {
             // The agent's own model is scheduled here, in agent order, with or without fallbacks:
@@ -137,17 +189,28 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
             answers.add(
                 agent.fallbackChain().isEmpty()
                     ? own
-                    : Async.function(() -> answerWithFallbacks(own, tasks, index)));
+                    : Async.function(() -> answerWithFallbacks(own, tasks, at)));
           });
       scopes.put(agent.name(), scope);
+      if (task.debates()) {
+        currentRound.put(task.debate().speaker(), agent.name());
+      }
       scope.run();
-      if (cancelAll || cancelRequested.contains(agent.name())) {
+      if (cancelAll
+          || cancelRequested.contains(agent.name())
+          || (task.debates() && cancelRequested.contains(task.debate().speaker()))) {
         scope.cancel(); // the signal came before this agent started
       }
     }
+    return answers;
+  }
 
-    Map<String, String> cutOff = applyPolicy(input, answers);
-
+  /**
+   * Waits for every answer and turns each into an outcome; a failed or cancelled agent is recorded
+   * as such ({@code cutOff}: the agents the policy cancelled, with the reason).
+   */
+  private List<AgentOutcome> collect(
+      List<AgentTask> tasks, List<Promise<AgentOutcome>> answers, Map<String, String> cutOff) {
     List<AgentOutcome> outcomes = new ArrayList<>();
     for (int i = 0; i < tasks.size(); i++) {
       AgentOutcome outcome;
@@ -169,14 +232,122 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
       }
       outcomes.add(outcome.withModel(modelOf(tasks.get(i).agent())));
     }
+    return outcomes;
+  }
 
-    // An operator may cancel the workflow itself (Temporal UI/CLI): that cancels the whole query.
-    boolean cancelled = cancelAll || CancellationScope.current().isCancelRequested();
-    QueryStatus status = status(outcomes, cancelled, cutOff.keySet());
-    rank(input, outcomes);
-    detached(() -> lifecycle.finishQuery(input.queryId(), input.conversationId(), status));
-    Workflow.upsertTypedSearchAttributes(ChorusSearchAttributes.STATUS.valueSet(status.name()));
-    return new ChatQueryResult(status, outcomes);
+  /**
+   * The rest of a debate once its first round is in ({@code firstRound}): each revision round asks
+   * every agent that answered the round before, all at once, to revise seeing the others' answers
+   * (only names go into the activity input; the texts stay in PostgreSQL); then the synthesizer's
+   * model writes one answer from the last round's. Rounds stop early when fewer than two agents are
+   * left to debate, and nothing further starts once the query is cancelled. The last round's
+   * answers are ranked; the synthesis is the query's answer, not a contestant.
+   */
+  private ChatQueryResult debate(
+      ChatQueryInput input, QueryPolicy policy, List<AgentOutcome> firstRound) {
+    List<AgentOutcome> all = new ArrayList<>(firstRound);
+    // The agents still debating (their specs as given) and their answers of the last round.
+    List<AgentSpec> speakers = new ArrayList<>();
+    List<AgentOutcome> last = new ArrayList<>();
+    for (int i = 0; i < firstRound.size(); i++) {
+      if (firstRound.get(i).status() == ResponseStatus.COMPLETED) {
+        speakers.add(input.agents().get(i));
+        last.add(firstRound.get(i));
+      }
+    }
+    int lastRound = 1;
+    for (int round = 2;
+        round <= policy.roundCount() && speakers.size() >= 2 && !stopped();
+        round++) {
+      List<String> previous = last.stream().map(AgentOutcome::agent).toList();
+      List<AgentTask> tasks = new ArrayList<>();
+      for (int i = 0; i < speakers.size(); i++) {
+        AgentSpec speaker = speakers.get(i);
+        tasks.add(
+            new AgentTask(
+                input.queryId(),
+                input.conversationId(),
+                input.messageId(),
+                speaker.withName(DebateNames.round(speaker.name(), round)),
+                input.userId(),
+                null,
+                new AgentTask.Debate(round, speaker.name(), previous.get(i), previous, false)));
+      }
+      List<AgentOutcome> outcomes = collect(tasks, start(tasks), Map.of());
+      all.addAll(outcomes);
+      List<AgentSpec> nextSpeakers = new ArrayList<>();
+      List<AgentOutcome> answered = new ArrayList<>();
+      for (int i = 0; i < outcomes.size(); i++) {
+        if (outcomes.get(i).status() == ResponseStatus.COMPLETED) {
+          nextSpeakers.add(speakers.get(i));
+          answered.add(outcomes.get(i));
+        }
+      }
+      if (answered.isEmpty()) {
+        break; // nobody revised: the round before stays the last one with answers
+      }
+      speakers = nextSpeakers;
+      last = answered;
+      lastRound = round;
+    }
+
+    AgentOutcome synthesis = null;
+    if (!last.isEmpty() && !stopped()) {
+      AgentSpec by = synthesizer(input, policy);
+      var task =
+          new AgentTask(
+              input.queryId(),
+              input.conversationId(),
+              input.messageId(),
+              new AgentSpec(
+                  by.provider(),
+                  by.model(),
+                  DebateNames.SYNTHESIS,
+                  null,
+                  by.temperature(),
+                  by.maxTokens(),
+                  by.fallbacks()),
+              input.userId(),
+              null,
+              new AgentTask.Debate(
+                  lastRound,
+                  DebateNames.SYNTHESIS,
+                  null,
+                  last.stream().map(AgentOutcome::agent).toList(),
+                  true));
+      List<AgentTask> tasks = new ArrayList<>(List.of(task));
+      synthesis = collect(tasks, start(tasks), Map.of()).getFirst();
+      all.add(synthesis);
+    }
+
+    QueryStatus status = debateStatus(all, synthesis, stopped());
+    rank(input, last);
+    return finish(input, status, all);
+  }
+
+  /** The agent named by the policy's {@code synthesizer}, else the first agent. */
+  private static AgentSpec synthesizer(ChatQueryInput input, QueryPolicy policy) {
+    return input.agents().stream()
+        .filter(a -> a.name().equals(policy.synthesizer()))
+        .findFirst()
+        .orElse(input.agents().getFirst());
+  }
+
+  /**
+   * A debate is COMPLETED when its synthesis completed; else CANCELLED when the query was
+   * cancelled, PARTIAL when some answer (of any round) completed, FAILED when none did.
+   */
+  static QueryStatus debateStatus(
+      List<AgentOutcome> outcomes, AgentOutcome synthesis, boolean cancelAll) {
+    if (synthesis != null && synthesis.status() == ResponseStatus.COMPLETED) {
+      return QueryStatus.COMPLETED;
+    }
+    if (cancelAll) {
+      return QueryStatus.CANCELLED;
+    }
+    return outcomes.stream().anyMatch(o -> o.status() == ResponseStatus.COMPLETED)
+        ? QueryStatus.PARTIAL
+        : QueryStatus.FAILED;
   }
 
   /**
@@ -210,12 +381,8 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
         AgentSpec.Fallback next = chain.get(step);
         errors.append(modelOf(task.agent())).append(": ").append(describe(failure)).append("; ");
         task =
-            new AgentTask(
-                task.queryId(),
-                task.conversationId(),
-                task.messageId(),
+            task.handedOver(
                 agent.answeredBy(next),
-                task.userId(),
                 new AgentTask.Handover(
                     (step + 1) * MAX_STREAM_ATTEMPTS,
                     "falling back to " + next + " after " + failureType(failure)));
@@ -237,7 +404,7 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
       ChatQueryInput input, List<Promise<AgentOutcome>> answers) {
     QueryPolicy policy = input.policy();
     if (policy == null
-        || policy.asksNothing()
+        || !policy.limitsWaiting()
         || Workflow.getVersion(POLICY_CHANGE, Workflow.DEFAULT_VERSION, 1)
             == Workflow.DEFAULT_VERSION) {
       return Map.of();
@@ -359,6 +526,11 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
     CancellationScope scope = scopes.get(agent);
     if (scope != null) {
       scope.cancel();
+    }
+    // In a debate an agent's own name also stops the round it is answering now.
+    String current = currentRound.get(agent);
+    if (current != null && scopes.containsKey(current)) {
+      scopes.get(current).cancel();
     }
   }
 

@@ -13,7 +13,10 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -94,6 +97,14 @@ public class QueryStore {
    * this agent's own earlier answers, newest {@code maxTurns}.
    */
   public List<ChatMessage> loadContext(AgentTask task, int maxTurns) {
+    return loadContext(task, task.agent().name(), maxTurns);
+  }
+
+  /**
+   * As {@link #loadContext(AgentTask, int)}, with the earlier answers of {@code speaker} (a debate
+   * step's agent answers under a round name, but its earlier turns are under its own name).
+   */
+  public List<ChatMessage> loadContext(AgentTask task, String speaker, int maxTurns) {
     List<ChatMessage> turns =
         new ArrayList<>(
             jdbc.sql(
@@ -107,7 +118,7 @@ public class QueryStore {
                     LIMIT :limit
                     """)
                 .param("messageId", task.messageId())
-                .param("agent", task.agent().name())
+                .param("agent", speaker)
                 .param("limit", maxTurns)
                 .query((rs, i) ->
                     new ChatMessage(
@@ -122,6 +133,25 @@ public class QueryStore {
       turns.addFirst(new ChatMessage(ChatMessage.Role.SYSTEM, system));
     }
     return turns;
+  }
+
+  /** The texts of the query's COMPLETED responses among {@code agents}, by response name. */
+  public Map<String, String> completedContents(UUID queryId, List<String> agents) {
+    if (agents.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, String> out = new HashMap<>();
+    jdbc.sql(
+            """
+            SELECT agent, content FROM responses
+            WHERE query_id = :queryId AND status = 'COMPLETED' AND agent IN (:agents)
+            """)
+        .param("queryId", queryId)
+        .param("agents", List.copyOf(new HashSet<>(agents)))
+        .query((rs, i) -> Map.entry(rs.getString("agent"), rs.getString("content")))
+        .list()
+        .forEach(e -> out.put(e.getKey(), e.getValue()));
+    return out;
   }
 
   public void startResponse(AgentTask task, int attempt) {

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * Deterministic text work of the built-in method: the prose of a markdown answer, its summary and
  * key points, its content words, and word-limited truncation that never cuts a word.
  */
-final class TextDigest {
+public final class TextDigest {
   static final int MAX_KEY_POINT_WORDS = 15;
 
   /** A sentence that would overflow the summary is cut only if this many words of it fit. */
@@ -211,7 +211,7 @@ final class TextDigest {
    * than {@value #MAX_CHARS_PER_WORD} characters per allowed word (scripts written without spaces),
    * which is cut at a character boundary.
    */
-  static String limitWords(String text, int maxWords) {
+  public static String limitWords(String text, int maxWords) {
     String normalized = normalize(text);
     if (maxWords <= 0 || normalized.isEmpty()) {
       return "";

@@ -87,6 +87,44 @@ class ChatQueryWorkflowReplayTest {
   }
 
   /**
+   * A debate, added behind {@code Workflow.getVersion("debate")}: three rounds of two agents, each
+   * round's agents under their round names, then the synthesis on the synthesizer's queue.
+   */
+  @Test
+  void debateHistoryReplays() throws Exception {
+    WorkflowExecutionHistory history = load(DebateHistoryGenerator.RESOURCE);
+
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasMarkerRecordedEventAttributes())
+                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
+                .toList())
+        .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.DEBATE_CHANGE));
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+                .filter(e ->
+                    e.getActivityTaskScheduledEventAttributes()
+                        .getActivityType()
+                        .getName()
+                        .equals("StreamResponse"))
+                .map(e -> e.getUserMetadata().getSummary().getData().toStringUtf8())
+                .toList())
+        .containsExactly(
+            "\"mock/alpha\"",
+            "\"critic\"",
+            "\"mock/alpha · round 2\"",
+            "\"critic · round 2\"",
+            "\"mock/alpha · round 3\"",
+            "\"critic · round 3\"",
+            "\"synthesis\"");
+    assertThat(history.getEvents().stream().map(e -> e.getEventType()).toList())
+        .contains(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+
+    WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
+  }
+
+  /**
    * A query started by a worker from before policies, with fallbacks and a policy in its input
    * (sent by a newer api-server, ignored by that worker), replays on this one: the new commands are
    * behind {@code Workflow.getVersion}, so the replay takes the old path.
@@ -106,7 +144,10 @@ class ChatQueryWorkflowReplayTest {
     ((ObjectNode) input.at("/agents/0"))
         .set("fallbacks", json.readTree("[{\"provider\":\"other\",\"model\":\"beta-2\"}]"));
     input.set(
-        "policy", json.readTree("{\"deadlineSeconds\":30,\"quorum\":1,\"quorumAfterSeconds\":5}"));
+        "policy",
+        json.readTree(
+            "{\"deadlineSeconds\":30,\"quorum\":1,\"quorumAfterSeconds\":5,"
+                + "\"mode\":\"debate\",\"rounds\":3,\"synthesizer\":\"critic\"}"));
     payload.put("data", Base64.getEncoder().encodeToString(json.writeValueAsBytes(input)));
 
     WorkflowExecutionHistory history =
@@ -120,7 +161,7 @@ class ChatQueryWorkflowReplayTest {
                 .getPayloads(0)
                 .getData()
                 .toStringUtf8())
-        .contains("fallbacks", "policy");
+        .contains("fallbacks", "policy", "debate");
 
     WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
   }

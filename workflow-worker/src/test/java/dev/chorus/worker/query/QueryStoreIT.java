@@ -208,6 +208,45 @@ class QueryStoreIT {
   }
 
   @Test
+  void aDebateStepReadsTheCompletedAnswersByNameAndTheContextOfItsSpeaker() {
+    userMessage("What is Temporal?");
+    UUID earlierQuery = UUID.randomUUID();
+    assistantMessage(earlierQuery, "mock/alpha", "Alpha: a workflow engine.");
+    AgentTask alpha = newQuery("And Redis Streams?", ALPHA, BETA);
+    AgentTask beta =
+        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
+    store.completeResponse(alpha, 1, "Alpha's first answer", Usage.NONE, "stop", 10);
+    store.startResponse(beta, 1);
+    store.checkpoint(beta, 1, "Beta, unfinished");
+    AgentTask round2 =
+        new AgentTask(
+            alpha.queryId(),
+            conversationId,
+            alpha.messageId(),
+            ALPHA.withName("mock/alpha · round 2"),
+            userId,
+            null,
+            new AgentTask.Debate(
+                2, "mock/alpha", "mock/alpha", List.of("mock/alpha", "mock/beta"), false));
+
+    // Only completed answers, by response name; an unfinished one is not an answer.
+    assertThat(store.completedContents(alpha.queryId(), List.of("mock/alpha", "mock/beta")))
+        .isEqualTo(Map.of("mock/alpha", "Alpha's first answer"));
+    assertThat(store.completedContents(alpha.queryId(), List.of())).isEmpty();
+    // The round's context is the agent's own (its round name has no earlier turns).
+    assertThat(store.loadContext(round2, "mock/alpha", 20))
+        .startsWith(
+            new ChatMessage(Role.SYSTEM, "You are Alpha."),
+            new ChatMessage(Role.USER, "What is Temporal?"),
+            new ChatMessage(Role.ASSISTANT, "Alpha: a workflow engine."));
+    assertThat(store.loadContext(round2, 20))
+        .containsExactly(
+            new ChatMessage(Role.SYSTEM, "You are Alpha."),
+            new ChatMessage(Role.USER, "What is Temporal?"),
+            new ChatMessage(Role.USER, "And Redis Streams?"));
+  }
+
+  @Test
   void finishQueryDoesNotChangeAnAlreadyFinalQuery() {
     AgentTask task = newQuery("Say hello", ALPHA);
     store.markRunning(task.queryId());
