@@ -3,7 +3,9 @@ package dev.chorus.api.ws;
 import dev.chorus.api.auth.CurrentUser;
 import dev.chorus.api.stream.RelayedEvent;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -21,6 +23,10 @@ final class ClientConnection {
   private final WebSocketSession session;
   private volatile CurrentUser user;
   private final Map<UUID, String> cursors = new HashMap<>();
+
+  /** Live events of queries whose replay is being read, held until the replay is sent. */
+  private final Map<UUID, List<RelayedEvent>> held = new HashMap<>();
+
   final Set<UUID> conversations = ConcurrentHashMap.newKeySet();
   final Set<UUID> queries = ConcurrentHashMap.newKeySet();
 
@@ -45,8 +51,17 @@ final class ClientConnection {
     return queries.contains(event.queryId()) || conversations.contains(event.conversationId());
   }
 
-  /** Sends an event unless the client has it already. */
+  /** Sends an event unless the client has it already (or holds it while a replay is read). */
   synchronized void deliver(RelayedEvent event) {
+    List<RelayedEvent> holding = held.get(event.queryId());
+    if (holding != null) {
+      holding.add(event);
+      return;
+    }
+    sendOnce(event);
+  }
+
+  private void sendOnce(RelayedEvent event) {
     String cursor = cursors.get(event.queryId());
     if (cursor != null && RelayedEvent.compareIds(event.id(), cursor) <= 0) {
       return;
@@ -60,10 +75,20 @@ final class ClientConnection {
   }
 
   /**
-   * Raises the query's cursor to {@code after} and sends what the stream holds beyond it. Holding
-   * the lock meanwhile makes a concurrent live delivery wait, then skip what catch-up sent.
+   * Starts holding the query's live events: call before subscribing and reading the replay, so an
+   * event that arrives meanwhile neither races ahead of the replay nor is lost. The relay thread
+   * never waits for the replay's Redis read.
+   */
+  synchronized void holdLive(UUID queryId) {
+    held.putIfAbsent(queryId, new ArrayList<>());
+  }
+
+  /**
+   * Raises the query's cursor to {@code after}, sends what the stream holds beyond it, then the
+   * live events held meanwhile; the cursor drops whatever the replay already sent.
    */
   synchronized void catchUp(UUID queryId, String after, Iterable<RelayedEvent> fromStream) {
+    List<RelayedEvent> heldLive = held.remove(queryId);
     if (after != null) {
       String cursor = cursors.get(queryId);
       if (cursor == null || RelayedEvent.compareIds(after, cursor) > 0) {
@@ -71,7 +96,10 @@ final class ClientConnection {
       }
     }
     for (RelayedEvent event : fromStream) {
-      deliver(event);
+      sendOnce(event);
+    }
+    if (heldLive != null) {
+      heldLive.forEach(this::sendOnce);
     }
   }
 

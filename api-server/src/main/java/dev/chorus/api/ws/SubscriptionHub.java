@@ -3,6 +3,7 @@ package dev.chorus.api.ws;
 import dev.chorus.api.query.QueryStore;
 import dev.chorus.api.stream.RelayedEvent;
 import dev.chorus.api.stream.StreamRelay;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,24 +43,31 @@ class SubscriptionHub {
    * their start so the client sees each running answer whole.
    */
   void subscribeConversation(ClientConnection connection, UUID conversationId) {
-    // Under the connection's lock (the one deliver() takes): a live event that arrives while the
-    // replay is read waits, then is skipped if the replay had it — instead of racing ahead and
-    // making the replay's older events look already sent.
-    synchronized (connection) {
-      connection.conversations.add(conversationId);
-      for (UUID queryId : queries.activeQueryIds(conversationId)) {
-        relay.watch(queryId, conversationId);
-        connection.catchUp(queryId, null, relay.range(queryId, conversationId, null));
-      }
+    List<UUID> active = queries.activeQueryIds(conversationId);
+    active.forEach(connection::holdLive);
+    connection.conversations.add(conversationId);
+    for (UUID queryId : active) {
+      relay.watch(queryId, conversationId);
+      replay(connection, queryId, conversationId, null);
     }
   }
 
   /** Subscribes to one query, replaying what the client missed after {@code after}. */
   void subscribeQuery(
       ClientConnection connection, UUID queryId, UUID conversationId, String after) {
-    synchronized (connection) {
-      connection.queries.add(queryId);
-      connection.catchUp(queryId, after, relay.range(queryId, conversationId, after));
+    connection.holdLive(queryId);
+    connection.queries.add(queryId);
+    replay(connection, queryId, conversationId, after);
+  }
+
+  /** Sends the replay, then the live events held meanwhile; never leaves live events held. */
+  private void replay(
+      ClientConnection connection, UUID queryId, UUID conversationId, String after) {
+    List<RelayedEvent> fromStream = List.of();
+    try {
+      fromStream = relay.range(queryId, conversationId, after);
+    } finally {
+      connection.catchUp(queryId, after, fromStream);
     }
   }
 }

@@ -39,6 +39,9 @@ import org.junit.jupiter.api.Timeout;
  * on the machine see it go away for a while.
  */
 class CrashIT {
+  /** How long the killed worker stays down before a new one starts. */
+  private static final Duration WORKER_DOWN = Duration.ofSeconds(1);
+
   private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(100);
 
   private static ChorusProcesses processes;
@@ -77,7 +80,8 @@ class CrashIT {
           Duration.ofSeconds(60));
       long killedAt = System.nanoTime();
       processes.killWorker();
-      Thread.sleep(1000);
+      // The outage itself, not a wait for a condition: the worker stays dead this long.
+      Thread.sleep(WORKER_DOWN.toMillis());
       long restartedAt = System.nanoTime();
       processes.startWorker();
       long readyAt = System.nanoTime();
