@@ -8,6 +8,8 @@
 # Integration tests use: PostgreSQL 127.0.0.1:15432 db chorus_test (chorus/chorus),
 # Redis 127.0.0.1:16379, Temporal 127.0.0.1:7233 namespace chorus-test, and
 # $CHORUS_TEMPORAL_BIN (the temporal CLI).
+# Two runs on one machine keep apart with CHORUS_TEST_DB (a database, created on demand),
+# CHORUS_TEST_NAMESPACE (a Temporal namespace, created on demand) and CHORUS_TEST_REDIS_DB.
 # With CI=true the services this checkout started are stopped again at the end
 # (override with CHORUS_STOP_SERVICES_AFTER_TEST=0|1).
 set -euo pipefail

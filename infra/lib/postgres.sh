@@ -11,6 +11,10 @@ PG_LOG="$CHORUS_LOGS/postgres.log"
 PG_DB_USER=chorus
 PG_DB_PASSWORD=chorus
 PG_DATABASES=(chorus chorus_test)
+# A parallel test run of its own (CHORUS_TEST_DB, see infra/test.sh) gets its database too.
+if [[ -n ${CHORUS_TEST_DB:-} && ${CHORUS_TEST_DB} != chorus_test && ${CHORUS_TEST_DB} != chorus ]]; then
+  PG_DATABASES+=("$CHORUS_TEST_DB")
+fi
 
 # Paths resolved by pg_paths (PG_LINK may be a symlink, see pg_prepare_home).
 PG_HOME="" PG_DATA="" PG_SOCK="" PG_LOG_REAL="" PG_BIN=""

@@ -10,6 +10,10 @@ TEMPORAL_PIDFILE="$CHORUS_RUN/temporal.pid"
 TEMPORAL_LOG="$CHORUS_LOGS/temporal.log"
 TEMPORAL_ADDRESS_LOCAL="$CHORUS_HOST:$CHORUS_TEMPORAL_PORT"
 TEMPORAL_NAMESPACES=(default chorus-test)
+# A parallel test run of its own (CHORUS_TEST_NAMESPACE, see infra/test.sh) gets its namespace too.
+if [[ -n ${CHORUS_TEST_NAMESPACE:-} && ${CHORUS_TEST_NAMESPACE} != chorus-test && ${CHORUS_TEST_NAMESPACE} != default ]]; then
+  TEMPORAL_NAMESPACES+=("$CHORUS_TEST_NAMESPACE")
+fi
 TEMPORAL_SEARCH_ATTRIBUTES=(
   ChorusUserId=Keyword
   ChorusConversationId=Keyword
@@ -92,8 +96,12 @@ temporal_ensure_search_attributes() {
   local -a create
   for ns in "${TEMPORAL_NAMESPACES[@]}"; do
     for pass in 1 2; do
-      list=$(tcli operator search-attribute list --namespace "$ns" -o json --command-timeout 10s) ||
-        die "temporal: cannot list search attributes of namespace $ns"
+      # A namespace just created reaches the server's namespace cache some seconds later.
+      local tries=0
+      until list=$(tcli operator search-attribute list --namespace "$ns" -o json --command-timeout 10s 2>&1); do
+        ((++tries < 30)) || die "temporal: cannot list search attributes of namespace $ns: $list"
+        sleep 1
+      done
       create=()
       for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do
         name=${sa%%=*} type=${sa#*=}
@@ -124,6 +132,7 @@ temporal_start() {
   case $state in
     running)
       log "temporal: already running (pid $(temporal_pid), $TEMPORAL_ADDRESS_LOCAL)"
+      temporal_ensure_namespaces
       ;;
     starting)
       log "temporal: pid $(temporal_pid) is starting, waiting"

@@ -6,8 +6,12 @@ import java.net.Socket;
 
 /** The real services tests run against, as started by {@code infra/stack.sh services}. */
 public final class Stack {
-  public static final String JDBC_URL = "jdbc:postgresql://127.0.0.1:15432/chorus_test";
-  public static final String REDIS_URL = "redis://127.0.0.1:16379/1";
+  /** CHORUS_TEST_DB / CHORUS_TEST_REDIS_DB move a run to a database of its own (infra/test.sh). */
+  public static final String JDBC_URL =
+      "jdbc:postgresql://127.0.0.1:15432/" + env("CHORUS_TEST_DB", "chorus_test");
+
+  public static final String REDIS_URL =
+      "redis://127.0.0.1:16379/" + env("CHORUS_TEST_REDIS_DB", "1");
   public static final String TEMPORAL_ADDRESS = "127.0.0.1:7233";
 
   /**
@@ -15,9 +19,15 @@ public final class Stack {
    * to another one, so two runs on one machine never take each other's tasks.
    */
   public static final String TEMPORAL_NAMESPACE =
-      System.getProperty("chorus.test.temporal-namespace", "chorus-test");
+      System.getProperty(
+          "chorus.test.temporal-namespace", env("CHORUS_TEST_NAMESPACE", "chorus-test"));
 
   private Stack() {}
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value;
+  }
 
   /** Fails — never skips — when a service is down, saying how to start it. */
   public static void require() {
