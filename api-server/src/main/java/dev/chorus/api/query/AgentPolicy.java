@@ -157,10 +157,6 @@ public class AgentPolicy {
     if (agents.size() < 2) {
       throw invalidPolicy("a debate needs at least 2 agents");
     }
-    if (policy.deadlineSeconds() != null) {
-      // A deadline would only bound the first round: refused rather than half kept.
-      throw invalidPolicy("policy.deadlineSeconds is not supported in debate mode");
-    }
     int rounds = policy.roundCount();
     if (rounds < QueryPolicy.MIN_ROUNDS || rounds > QueryPolicy.MAX_ROUNDS) {
       throw invalidPolicy(
@@ -187,8 +183,9 @@ public class AgentPolicy {
           "policy.synthesizer must name one of the agents: "
               + String.join(", ", agents.stream().map(AgentSpec::name).toList()));
     }
+    // A debate's deadline bounds all of it: every round and the synthesis.
     return new QueryPolicy(
-        null,
+        policy.deadlineSeconds(),
         policy.quorum(),
         policy.quorumAfterSeconds(),
         QueryPolicy.DEBATE,

@@ -27,6 +27,9 @@ class AgentPolicyTest {
     assertThat(policy.checkPolicy(debate(null, null), TWO))
         .isEqualTo(debate(QueryPolicy.DEFAULT_ROUNDS, "alpha"));
     assertThat(policy.checkPolicy(debate(5, "beta"), TWO)).isEqualTo(debate(5, "beta"));
+    // A debate's deadline is kept: it bounds every round and the synthesis.
+    assertThat(policy.checkPolicy(new QueryPolicy(60, null, null, "debate", 2, null), TWO))
+        .isEqualTo(new QueryPolicy(60, null, null, "debate", 2, "alpha"));
     QueryPolicy withQuorum = new QueryPolicy(null, 1, 30, "debate", 3, null);
     assertThat(policy.checkPolicy(withQuorum, TWO))
         .isEqualTo(new QueryPolicy(null, 1, 30, "debate", 3, "alpha"));
@@ -60,9 +63,7 @@ class AgentPolicyTest {
         TWO,
         "need policy.mode 'debate'");
     assertInvalid(
-        new QueryPolicy(60, null, null, "debate", 2, null),
-        TWO,
-        "deadlineSeconds is not supported in debate mode");
+        new QueryPolicy(2, null, null, "debate", 2, null), TWO, "policy.deadlineSeconds must be");
     assertInvalid(
         debate(2, null),
         List.of(ALPHA, BETA.withName("synthesis")),

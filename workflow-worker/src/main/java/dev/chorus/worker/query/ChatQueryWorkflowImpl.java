@@ -90,6 +90,12 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
   private final Set<String> cancelRequested = new HashSet<>();
   private boolean cancelAll;
 
+  /**
+   * A debate's deadline: it bounds every round and the synthesis, so its timer outlives the first
+   * round. Null outside a debate with a deadline.
+   */
+  private Promise<Void> debateDeadline;
+
   /** Per agent whose fallbacks all failed: what each earlier model failed with. */
   private final Map<String, String> fallbackErrors = new HashMap<>();
 
@@ -257,7 +263,10 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
     }
     int lastRound = 1;
     for (int round = 2;
-        round <= policy.roundCount() && speakers.size() >= 2 && !stopped();
+        round <= policy.roundCount()
+            && speakers.size() >= 2
+            && !stopped()
+            && !fired(debateDeadline);
         round++) {
       List<String> previous = last.stream().map(AgentOutcome::agent).toList();
       List<AgentTask> tasks = new ArrayList<>();
@@ -273,7 +282,7 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
                 null,
                 new AgentTask.Debate(round, speaker.name(), previous.get(i), previous, false)));
       }
-      List<AgentOutcome> outcomes = collect(tasks, start(tasks), Map.of());
+      List<AgentOutcome> outcomes = collectByDeadline(tasks, policy);
       all.addAll(outcomes);
       List<AgentSpec> nextSpeakers = new ArrayList<>();
       List<AgentOutcome> answered = new ArrayList<>();
@@ -292,7 +301,7 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
     }
 
     AgentOutcome synthesis = null;
-    if (!last.isEmpty() && !stopped()) {
+    if (!last.isEmpty() && !stopped() && !fired(debateDeadline)) {
       AgentSpec by = synthesizer(input, policy);
       var task =
           new AgentTask(
@@ -316,13 +325,45 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
                   last.stream().map(AgentOutcome::agent).toList(),
                   true));
       List<AgentTask> tasks = new ArrayList<>(List.of(task));
-      synthesis = collect(tasks, start(tasks), Map.of()).getFirst();
+      synthesis = collectByDeadline(tasks, policy).getFirst();
       all.add(synthesis);
     }
 
     QueryStatus status = debateStatus(all, synthesis, stopped());
     rank(input, last);
     return finish(input, status, all);
+  }
+
+  /**
+   * Starts a debate round's tasks (or the synthesis) and collects their outcomes; when the debate's
+   * deadline passes first, the tasks still answering are cut off and kept as CANCELLED.
+   */
+  private List<AgentOutcome> collectByDeadline(List<AgentTask> tasks, QueryPolicy policy) {
+    List<Promise<AgentOutcome>> answers = start(tasks);
+    if (debateDeadline == null) {
+      return collect(tasks, answers, Map.of());
+    }
+    try {
+      Workflow.await(() ->
+          cancelAll || answers.stream().allMatch(Promise::isCompleted) || fired(debateDeadline));
+    } catch (CanceledFailure workflowCancelled) {
+      return collect(tasks, answers, Map.of()); // the agents stop on their own
+    }
+    Map<String, String> cutOff = new LinkedHashMap<>();
+    if (!cancelAll && fired(debateDeadline)) {
+      String reason = "the deadline of " + policy.deadlineSeconds() + " s passed";
+      for (int i = 0; i < tasks.size(); i++) {
+        AgentTask task = tasks.get(i);
+        String name = task.agent().name();
+        if (!answers.get(i).isCompleted()
+            && !cancelRequested.contains(name)
+            && !cancelRequested.contains(task.debate().speaker())) {
+          cutOff.put(name, reason);
+          scopes.get(name).cancel();
+        }
+      }
+    }
+    return collect(tasks, answers, cutOff);
   }
 
   /** The agent named by the policy's {@code synthesizer}, else the first agent. */
@@ -409,11 +450,14 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
             == Workflow.DEFAULT_VERSION) {
       return Map.of();
     }
+    if (policy.debates() && policy.deadlineSeconds() != null) {
+      debateDeadline = timer(policy.deadlineSeconds(), "deadline");
+    }
     // A timer the policy does not set stays null: it never fires.
     Map<String, Promise<Void>> timers = new HashMap<>();
     CancellationScope timerScope =
         Workflow.newCancellationScope(() -> {
-          if (policy.deadlineSeconds() != null) {
+          if (policy.deadlineSeconds() != null && debateDeadline == null) {
             timers.put("deadline", timer(policy.deadlineSeconds(), "deadline"));
           }
           if (policy.quorumAfterSeconds() != null) {
@@ -421,7 +465,7 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
           }
         });
     timerScope.run();
-    Promise<Void> deadline = timers.get("deadline");
+    Promise<Void> deadline = debateDeadline != null ? debateDeadline : timers.get("deadline");
     Promise<Void> quorumAfter = timers.get("quorumAfter");
     int quorum = policy.quorum() == null ? Integer.MAX_VALUE : policy.quorum();
     try {

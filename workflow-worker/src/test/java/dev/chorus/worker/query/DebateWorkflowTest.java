@@ -266,6 +266,60 @@ class DebateWorkflowTest {
   }
 
   @Test
+  void theDeadlineCutsOffTheRoundItFallsInAndNoSynthesisStartsAfterIt() {
+    // Between attempts no activity holds the test server's clock: the 60 s are skipped.
+    harness
+        .agents
+        .on(ALPHA_2, WorkflowFakes::rateLimitedForTenMinutes)
+        .on(CRITIC_2, WorkflowFakes::rateLimitedForTenMinutes);
+    ChatQueryInput input =
+        WorkflowHarness.input(
+            UUID.randomUUID(),
+            new QueryPolicy(60, null, null, QueryPolicy.DEBATE, 3, "mock/alpha"),
+            ALPHA,
+            BETA);
+
+    ChatQueryResult result = harness.newWorkflow(input).run(input);
+
+    // Round 1 made it in time; round 2 was cut off at the deadline; nothing started after it.
+    assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+    assertThat(result.outcomes())
+        .extracting(AgentOutcome::agent, AgentOutcome::status)
+        .containsExactly(
+            tuple("mock/alpha", ResponseStatus.COMPLETED),
+            tuple("critic", ResponseStatus.COMPLETED),
+            tuple(ALPHA_2, ResponseStatus.CANCELLED),
+            tuple(CRITIC_2, ResponseStatus.CANCELLED));
+    assertThat(result.outcomes().get(2).error()).contains("deadline of 60 s");
+    assertThat(harness.log.of(StreamCall.class))
+        .extracting(StreamCall::agent)
+        .doesNotContain(ALPHA_3, CRITIC_3, DebateNames.SYNTHESIS);
+    assertThat(harness.log.of(RecordCancelled.class))
+        .extracting(c -> c.task().agent().name())
+        .containsExactlyInAnyOrder(ALPHA_2, CRITIC_2);
+    // The first round, the last one with answers, is ranked.
+    assertThat(harness.log.of(Rank.class))
+        .singleElement()
+        .satisfies(r -> assertThat(r.task().agents()).containsExactly("mock/alpha", "critic"));
+  }
+
+  @Test
+  void aDeadlineThatDoesNotFireLeavesTheDebateAsWithoutOne() {
+    ChatQueryInput input =
+        WorkflowHarness.input(
+            UUID.randomUUID(),
+            new QueryPolicy(600, null, null, QueryPolicy.DEBATE, 2, "mock/alpha"),
+            ALPHA,
+            BETA);
+
+    ChatQueryResult result = harness.newWorkflow(input).run(input);
+
+    assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
+    assertThat(result.outcomes()).hasSize(5);
+    assertThat(result.outcomes()).allMatch(o -> o.status() == ResponseStatus.COMPLETED);
+  }
+
+  @Test
   void cancellingOneAgentByItsNameStopsTheRoundItIsAnswering() {
     harness.agents.on(CRITIC_2, WorkflowFakes::streamsUntilCancelled);
     ChatQueryInput input =
