@@ -109,7 +109,7 @@ public class QueryService {
             MessageView message = queries.insertUserMessage(conversationId, content);
             QueryView query =
                 queries.insertQuery(
-                    queryId, conversationId, userId, message.id(), chosen, idempotencyKey);
+                    queryId, conversationId, userId, message.id(), chosen, policy, idempotencyKey);
             return new Sent(queries.findMessage(message.id()).orElseThrow(), query);
           });
     } catch (DuplicateKeyException raced) {

@@ -16,6 +16,7 @@ import dev.chorus.model.api.ResponseStatus;
 import dev.chorus.model.api.ResponseView;
 import dev.chorus.model.json.ChorusJson;
 import dev.chorus.model.workflow.ChatQueryInput;
+import dev.chorus.model.workflow.QueryPolicy;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -63,17 +64,19 @@ public class QueryStore {
       UUID userId,
       UUID messageId,
       List<AgentSpec> agents,
+      QueryPolicy policy,
       String idempotencyKey) {
     jdbc.sql(
             """
-            INSERT INTO queries (id, conversation_id, user_id, message_id, status, agents, workflow_id, idempotency_key)
-            VALUES (:id, :conversation, :user, :message, 'PENDING', :agents::jsonb, :workflowId, :key)
+            INSERT INTO queries (id, conversation_id, user_id, message_id, status, agents, policy, workflow_id, idempotency_key)
+            VALUES (:id, :conversation, :user, :message, 'PENDING', :agents::jsonb, :policy::jsonb, :workflowId, :key)
             """)
         .param("id", queryId)
         .param("conversation", conversationId)
         .param("user", userId)
         .param("message", messageId)
         .param("agents", AgentListJson.write(agents))
+        .param("policy", policy == null ? null : writePolicy(policy))
         .param("workflowId", ChatQueryInput.workflowId(queryId))
         .param("key", idempotencyKey)
         .update();
@@ -166,7 +169,7 @@ public class QueryStore {
     return jdbc.sql(
             "SELECT "
                 + QUERY_COLUMNS
-                + " FROM queries WHERE status = 'PENDING' AND created_at < :before ORDER BY created_at LIMIT :limit")
+                + ", policy FROM queries WHERE status = 'PENDING' AND created_at < :before ORDER BY created_at LIMIT :limit")
         .param("before", Timestamp.from(createdBefore))
         .param("limit", limit)
         .query((rs, i) ->
@@ -175,8 +178,28 @@ public class QueryStore {
                 rs.getObject("conversation_id", UUID.class),
                 rs.getObject("user_id", UUID.class),
                 rs.getObject("message_id", UUID.class),
-                AgentListJson.read(rs.getString("agents"))))
+                AgentListJson.read(rs.getString("agents")),
+                readPolicy(rs.getString("policy"))))
         .list();
+  }
+
+  private static String writePolicy(QueryPolicy policy) {
+    try {
+      return ChorusJson.mapper().writeValueAsString(policy);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("query policy cannot be written as JSON", e);
+    }
+  }
+
+  private static QueryPolicy readPolicy(String json) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      return ChorusJson.mapper().readValue(json, QueryPolicy.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored query policy is not valid JSON", e);
+    }
   }
 
   private List<ResponseView> responses(UUID queryId) {
