@@ -125,6 +125,33 @@ class ChatQueryWorkflowReplayTest {
   }
 
   /**
+   * A debate whose deadline passed in round 2: the deadline timer outlives round 1, round 2 is cut
+   * off and nothing starts after it.
+   */
+  @Test
+  void debateDeadlineHistoryReplays() throws Exception {
+    WorkflowExecutionHistory history = load(DebateHistoryGenerator.DEADLINE_RESOURCE);
+
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+                .filter(e ->
+                    e.getActivityTaskScheduledEventAttributes()
+                        .getActivityType()
+                        .getName()
+                        .equals("StreamResponse"))
+                .map(e -> e.getUserMetadata().getSummary().getData().toStringUtf8())
+                .toList())
+        .containsExactly(
+            "\"mock/alpha\"", "\"critic\"", "\"mock/alpha · round 2\"", "\"critic · round 2\"");
+    assertThat(history.getEvents().stream().map(e -> e.getEventType()).toList())
+        .contains(
+            EventType.EVENT_TYPE_TIMER_FIRED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+
+    WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
+  }
+
+  /**
    * A query started by a worker from before policies, with fallbacks and a policy in its input
    * (sent by a newer api-server, ignored by that worker), replays on this one: the new commands are
    * behind {@code Workflow.getVersion}, so the replay takes the old path.

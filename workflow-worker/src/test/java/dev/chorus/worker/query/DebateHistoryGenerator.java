@@ -30,6 +30,11 @@ class DebateHistoryGenerator {
   static final String RESOURCE = "histories/debate-completed.json";
   static final UUID QUERY_ID = UUID.fromString("00000000-0000-4000-8000-000000000003");
 
+  /** A debate whose 60 s deadline passes in round 2: round 2 cut off, no synthesis, PARTIAL. */
+  static final String DEADLINE_RESOURCE = "histories/debate-deadline.json";
+
+  static final UUID DEADLINE_QUERY_ID = UUID.fromString("00000000-0000-4000-8000-000000000004");
+
   @Test
   void regenerate() throws IOException {
     Path target =
@@ -44,13 +49,41 @@ class DebateHistoryGenerator {
       ChatQueryResult result = harness.newWorkflow(input).run(input);
       assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
       assertThat(result.outcomes()).hasSize(7);
-      if (!Boolean.getBoolean("chorus.regenerate")) {
-        return;
-      }
-      String json = harness.client().fetchHistory(ChatQueryInput.workflowId(QUERY_ID)).toJson(true);
-      Files.createDirectories(target.getParent());
-      Files.writeString(target, json + "\n", StandardCharsets.UTF_8);
-      System.out.println("wrote " + target.toAbsolutePath());
+      write(harness, QUERY_ID, target);
     }
+  }
+
+  @Test
+  void regenerateDeadline() throws IOException {
+    Path target =
+        Path.of(System.getProperty("basedir", ""))
+            .resolve("src/test/resources")
+            .resolve(DEADLINE_RESOURCE);
+    try (WorkflowHarness harness = new WorkflowHarness()) {
+      harness
+          .agents
+          .on("mock/alpha · round 2", WorkflowFakes::rateLimitedForTenMinutes)
+          .on("critic · round 2", WorkflowFakes::rateLimitedForTenMinutes);
+      ChatQueryInput input =
+          WorkflowHarness.input(
+              DEADLINE_QUERY_ID,
+              new QueryPolicy(60, null, null, QueryPolicy.DEBATE, 3, "critic"),
+              WorkflowHarness.ALPHA,
+              WorkflowHarness.BETA);
+      ChatQueryResult result = harness.newWorkflow(input).run(input);
+      assertThat(result.status()).isEqualTo(QueryStatus.PARTIAL);
+      assertThat(result.outcomes()).hasSize(4);
+      write(harness, DEADLINE_QUERY_ID, target);
+    }
+  }
+
+  private static void write(WorkflowHarness harness, UUID queryId, Path target) throws IOException {
+    if (!Boolean.getBoolean("chorus.regenerate")) {
+      return;
+    }
+    String json = harness.client().fetchHistory(ChatQueryInput.workflowId(queryId)).toJson(true);
+    Files.createDirectories(target.getParent());
+    Files.writeString(target, json + "\n", StandardCharsets.UTF_8);
+    System.out.println("wrote " + target.toAbsolutePath());
   }
 }
