@@ -13,6 +13,8 @@ import dev.chorus.api.query.QueryService;
 import dev.chorus.api.stream.RelayedEvent;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.workflow.QueryPolicy;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,13 +53,17 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
       QueryService queries,
       ConversationStore conversations,
       ObjectMapper json,
-      WebSocketProperties properties) {
+      WebSocketProperties properties,
+      MeterRegistry meters) {
     this.auth = auth;
     this.hub = hub;
     this.queries = queries;
     this.conversations = conversations;
     this.json = json;
     this.properties = properties;
+    Gauge.builder("chorus.ws.sessions", connections, Map::size)
+        .description("Open WebSocket connections on this api-server")
+        .register(meters);
   }
 
   @Override
