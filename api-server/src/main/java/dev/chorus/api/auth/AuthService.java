@@ -189,10 +189,11 @@ public class AuthService {
 
   /** The user a bearer token belongs to, if the token is valid now. */
   public Optional<CurrentUser> authenticate(String token) {
-    return resolve(token).map(AuthStore.Resolved::user);
+    return resolve(token).map(Authenticated::user);
   }
 
-  Optional<AuthStore.Resolved> resolve(String token) {
+  /** The token's user and what the token may do (a read-only token may not send or cancel). */
+  public Optional<Authenticated> resolve(String token) {
     if (token == null || token.isBlank() || token.length() > 200) {
       return Optional.empty();
     }

@@ -25,9 +25,6 @@ import org.springframework.stereotype.Repository;
 class AuthStore {
   record Credentials(UUID id, String passwordHash) {}
 
-  /** A valid token and whose it is. */
-  record Resolved(CurrentUser user, AccessToken token) {}
-
   private final JdbcClient jdbc;
   private final ObjectMapper json;
 
@@ -137,8 +134,8 @@ class AuthStore {
    * The token's user if the token is valid now. Marks it used, at most once a minute, so that
    * listing tokens can say when each was last used without a write on every request.
    */
-  Optional<Resolved> resolve(String token) {
-    record Row(Resolved resolved, Instant lastUsed) {}
+  Optional<Authenticated> resolve(String token) {
+    record Row(Authenticated resolved, Instant lastUsed) {}
     Optional<Row> row =
         jdbc.sql(
                 """
@@ -151,7 +148,7 @@ class AuthStore {
             .param("hash", hash(token))
             .query((rs, i) ->
                 new Row(
-                    new Resolved(
+                    new Authenticated(
                         new CurrentUser(
                             rs.getObject("id", UUID.class),
                             rs.getString("email"),

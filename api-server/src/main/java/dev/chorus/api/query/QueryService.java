@@ -105,13 +105,13 @@ public class QueryService {
         return replay(userId, existing.get());
       }
     }
-    // Per-user queries/minute and the concurrent-query cap (429); a replay above is free.
-    limits.admit(userId);
     UUID queryId = UUID.randomUUID();
     Sent sent;
     try {
       sent =
           tx.execute(status -> {
+            // Per-user queries/minute and concurrent-query cap (429); a replay above is free.
+            limits.admit(userId);
             MessageView message = queries.insertUserMessage(conversationId, content);
             QueryView query =
                 queries.insertQuery(

@@ -16,6 +16,8 @@ import org.springframework.stereotype.Component;
 @Component
 public class QueryLimits {
   static final String BUCKET = "query";
+  // First key of the two-int advisory lock: keeps these locks apart from any other use.
+  private static final int ADVISORY_LOCK_SPACE = 0x43484f52;
   private static final Duration MINUTE = Duration.ofMinutes(1);
   private static final Duration CONCURRENT_RETRY = Duration.ofSeconds(5);
 
@@ -47,11 +49,20 @@ public class QueryLimits {
   }
 
   /**
-   * Called before a new query is written: throws a 429 {@link RateLimitedException} when {@code
-   * userId} is over either limit. An idempotent replay of an earlier query must not call this.
+   * Called inside the transaction that writes a new query, before the write: throws a 429 {@link
+   * RateLimitedException} when {@code userId} is over either limit. A transaction-scoped advisory
+   * lock per user makes count-then-insert atomic, so two concurrent sends (on any instances) cannot
+   * both take the last slot. An idempotent replay of an earlier query must not call this.
    */
   public void admit(UUID userId) {
     int cap = properties.maxConcurrentQueries();
+    if (cap > 0) {
+      jdbc.sql("SELECT pg_advisory_xact_lock(:space, hashtext(:user))")
+          .param("space", ADVISORY_LOCK_SPACE)
+          .param("user", userId.toString())
+          .query((rs, i) -> 1)
+          .list();
+    }
     if (cap > 0 && activeQueries(userId) >= cap) {
       overCap.increment();
       throw new RateLimitedException(

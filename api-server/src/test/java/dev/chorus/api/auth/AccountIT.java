@@ -430,6 +430,23 @@ class AccountIT {
     assertThat(write.body().path("type").asText()).endsWith("/insufficient-scope");
     assertThat(api.call("PATCH", "/api/me", reader, Map.of("displayName", "x")).status())
         .isEqualTo(403);
+    // Same on the WebSocket: it may subscribe, not send or cancel.
+    try (var ws = new WsClient(port, reader)) {
+      ws.await("ready", Duration.ofSeconds(10));
+      ws.send(Map.of("type", "subscribe", "conversationId", conversation.toString()));
+      ws.await("subscribed", Duration.ofSeconds(10));
+      ws.send(
+          Map.of(
+              "type", "send_message", "conversationId", conversation.toString(), "content", "x"));
+      assertThat(ws.await("error", Duration.ofSeconds(10)).path("code").asText())
+          .isEqualTo("insufficient_scope");
+    }
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM messages WHERE conversation_id = :id")
+                .param("id", conversation)
+                .query(Long.class)
+                .single())
+        .isZero();
   }
 
   @Test

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.chorus.api.ApiServerApplication;
+import dev.chorus.api.support.ApiClient;
 import dev.chorus.api.support.RawHttp;
 import dev.chorus.api.support.Stack;
+import dev.chorus.api.support.WsClient;
 import dev.chorus.model.json.ChorusJson;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -14,13 +16,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.UUID;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.test.context.ActiveProfiles;
@@ -31,7 +37,11 @@ import org.springframework.test.context.ActiveProfiles;
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = "chorus.cors.allowed-origins=https://app.example.com,https://*.example.org")
+    properties = {
+      "chorus.cors.allowed-origins=https://app.example.com,https://*.example.org",
+      // Spring MVC at TRACE prints every request and response body it reads or writes.
+      "logging.level.org.springframework.web=TRACE"
+    })
 @ActiveProfiles("test")
 @AutoConfigureObservability(tracing = false)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -129,6 +139,37 @@ class OpsIT {
         .contains("https://app.example.com");
     assertThat(actual.headers().firstValue("Access-Control-Expose-Headers").orElse(""))
         .contains("X-Request-Id", "Retry-After");
+  }
+
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void passwordsAndTokensNeverReachTheLogs(CapturedOutput output) {
+    var api = new ApiClient(port);
+    String email = "logs-" + UUID.randomUUID() + "@example.com";
+    String password = "secret-passphrase-" + UUID.randomUUID();
+    var registered =
+        api.call("POST", "/api/auth/register", null, Map.of("email", email, "password", password));
+    String session = registered.body().path("token").asText();
+    var login =
+        api.call("POST", "/api/auth/login", null, Map.of("email", email, "password", password));
+    String second = login.body().path("token").asText();
+    var pat = api.call("POST", "/api/tokens", session, Map.of("name", "logged?"));
+    String patSecret = pat.body().path("token").asText();
+    api.call("GET", "/api/me", patSecret, null);
+    api.call(
+        "POST",
+        "/api/me/password",
+        session,
+        Map.of("currentPassword", password, "newPassword", password + "-2"));
+    try (var ws = new WsClient(port, patSecret)) {
+      ws.await("ready", Duration.ofSeconds(10));
+    }
+    assertThat(output.getAll()).as("TRACE logging is on").contains("RegisterRequest[");
+    assertThat(output.getAll())
+        .doesNotContain(password)
+        .doesNotContain(session)
+        .doesNotContain(second)
+        .doesNotContain(patSecret);
   }
 
   private static int closedPort() throws IOException {

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,7 +60,7 @@ class RateLimitIT {
   @Autowired WorkflowClient workflowClient;
   private ConfigurableApplicationContext second;
   private int secondPort;
-  private final List<String> startedWorkflows = new ArrayList<>();
+  private final List<String> startedWorkflows = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeAll
   void startSecondInstance() {
@@ -220,6 +222,28 @@ class RateLimitIT {
     var fourth = send(secondPort, token, conversation);
     assertThat(fourth.status()).isEqualTo(429);
     assertThat(fourth.body().path("type").asText()).endsWith("/rate-limited");
+  }
+
+  @Test
+  void concurrentSendsCannotOvershootTheCap() throws Exception {
+    var api = new ApiClient(port);
+    String token = api.register();
+    UUID conversation = api.createConversation(token);
+    awayFromWindowEdge();
+    List<Callable<Integer>> sends = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      int instance = i % 2 == 0 ? port : secondPort;
+      sends.add(() -> send(instance, token, conversation).status());
+    }
+    List<Integer> statuses = new ArrayList<>();
+    try (var pool = Executors.newFixedThreadPool(6)) {
+      for (var result : pool.invokeAll(sends)) {
+        statuses.add(result.get());
+      }
+    }
+    assertThat(statuses).filteredOn(s -> s == 202).hasSize(2);
+    assertThat(statuses).filteredOn(s -> s == 429).hasSize(4);
+    assertThat(messageCount(conversation)).isEqualTo(2);
   }
 
   private long messageCount(UUID conversation) {
