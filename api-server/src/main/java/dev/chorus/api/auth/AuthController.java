@@ -1,10 +1,17 @@
 package dev.chorus.api.auth;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
+import java.util.List;
+import java.util.UUID;
 import org.springframework.http.HttpStatus;
+import org.springframework.security.core.Authentication;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -27,8 +34,9 @@ class AuthController {
   }
 
   @PostMapping("/auth/login")
-  AuthDtos.TokenResponse login(@Valid @RequestBody AuthDtos.LoginRequest request) {
-    return auth.login(request);
+  AuthDtos.TokenResponse login(
+      @Valid @RequestBody AuthDtos.LoginRequest request, HttpServletRequest http) {
+    return auth.login(request, http.getRemoteAddr());
   }
 
   @PostMapping("/auth/logout")
@@ -40,5 +48,54 @@ class AuthController {
   @GetMapping("/me")
   AuthDtos.UserView me(@AuthenticationPrincipal CurrentUser user) {
     return auth.me(user.id());
+  }
+
+  @PatchMapping("/me")
+  AuthDtos.UserView updateMe(
+      @AuthenticationPrincipal CurrentUser user, @RequestBody JsonNode patch) {
+    return auth.updateMe(user.id(), patch);
+  }
+
+  @PostMapping("/me/password")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  void changePassword(
+      Authentication authentication, @Valid @RequestBody AuthDtos.ChangePasswordRequest request) {
+    auth.changePassword(user(authentication), token(authentication), request);
+  }
+
+  @DeleteMapping("/me")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  void deleteAccount(
+      Authentication authentication, @Valid @RequestBody AuthDtos.DeleteAccountRequest request) {
+    auth.deleteAccount(user(authentication), token(authentication), request);
+  }
+
+  @PostMapping("/tokens")
+  @ResponseStatus(HttpStatus.CREATED)
+  AuthDtos.CreatedToken createToken(
+      Authentication authentication, @Valid @RequestBody AuthDtos.CreateTokenRequest request) {
+    return auth.createToken(user(authentication), token(authentication), request);
+  }
+
+  @GetMapping("/tokens")
+  TokenList tokens(@AuthenticationPrincipal CurrentUser user) {
+    return new TokenList(auth.tokens(user.id()));
+  }
+
+  @DeleteMapping("/tokens/{id}")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  void deleteToken(Authentication authentication, @PathVariable UUID id) {
+    auth.deleteToken(user(authentication), token(authentication), id);
+  }
+
+  /** Every live token fits on one page (there are at most 50), so there is no cursor. */
+  record TokenList(List<AuthDtos.TokenView> items) {}
+
+  private static CurrentUser user(Authentication authentication) {
+    return (CurrentUser) authentication.getPrincipal();
+  }
+
+  private static AccessToken token(Authentication authentication) {
+    return authentication.getDetails() instanceof AccessToken t ? t : null;
   }
 }

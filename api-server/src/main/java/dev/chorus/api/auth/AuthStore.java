@@ -1,13 +1,20 @@
 package dev.chorus.api.auth;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chorus.api.auth.AuthDtos.TokenView;
 import dev.chorus.api.auth.AuthDtos.UserView;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -49,42 +56,115 @@ class AuthStore {
         .optional();
   }
 
-  Optional<UserView> user(UUID id) {
-    return jdbc.sql("SELECT id, email, display_name, preferences FROM users WHERE id = :id")
-        .param("id", id)
-        .query((rs, i) -> {
-          try {
-            return new UserView(
-                rs.getObject("id", UUID.class),
-                rs.getString("email"),
-                rs.getString("display_name"),
-                json.readTree(rs.getString("preferences")));
-          } catch (JsonProcessingException e) {
-            throw new IllegalStateException("corrupt preferences", e);
-          }
-        })
+  Optional<String> passwordHash(UUID userId) {
+    return jdbc.sql("SELECT password_hash FROM users WHERE id = :id")
+        .param("id", userId)
+        .query(String.class)
         .optional();
   }
 
-  void insertToken(String token, UUID userId, Instant expiresAt) {
+  /**
+   * Replaces the stored hash. {@code changed} says the password itself changed (not only its
+   * hashing), which is recorded.
+   */
+  void setPasswordHash(UUID userId, String hash, boolean changed) {
     jdbc.sql(
-            "INSERT INTO auth_tokens (token_hash, user_id, expires_at) VALUES (:hash, :user, :expires)")
-        .param("hash", hash(token))
-        .param("user", userId)
-        .param("expires", Timestamp.from(expiresAt))
+            """
+            UPDATE users SET password_hash = :hash,
+              password_changed_at = CASE WHEN :changed THEN now() ELSE password_changed_at END,
+              updated_at = CASE WHEN :changed THEN now() ELSE updated_at END
+            WHERE id = :id
+            """)
+        .param("hash", hash)
+        .param("changed", changed)
+        .param("id", userId)
         .update();
   }
 
-  Optional<CurrentUser> resolve(String token) {
-    return jdbc.sql(
-            """
-            SELECT u.id, u.email, u.display_name FROM auth_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.expires_at > now()
-            """)
-        .param("hash", hash(token))
+  Optional<UserView> user(UUID id) {
+    return jdbc.sql("SELECT id, email, display_name, preferences FROM users WHERE id = :id")
+        .param("id", id)
         .query((rs, i) ->
-            new CurrentUser(rs.getObject("id", UUID.class), rs.getString(2), rs.getString(3)))
+            new UserView(
+                rs.getObject("id", UUID.class),
+                rs.getString("email"),
+                rs.getString("display_name"),
+                readJson(rs.getString("preferences"))))
         .optional();
+  }
+
+  void updateProfile(UUID id, String displayName, JsonNode preferences) {
+    jdbc.sql(
+            """
+            UPDATE users SET display_name = :name, preferences = CAST(:prefs AS jsonb),
+              updated_at = now()
+            WHERE id = :id
+            """)
+        .param("name", displayName)
+        .param("prefs", preferences.toString())
+        .param("id", id)
+        .update();
+  }
+
+  /** Deletes the user; every row they own goes with it (ON DELETE CASCADE). */
+  boolean deleteUser(UUID id) {
+    return jdbc.sql("DELETE FROM users WHERE id = :id").param("id", id).update() == 1;
+  }
+
+  UUID insertToken(
+      String token, UUID userId, Instant expiresAt, String kind, String name, List<String> scopes) {
+    UUID id = UUID.randomUUID();
+    jdbc.sql(
+            """
+            INSERT INTO auth_tokens (id, token_hash, user_id, expires_at, kind, name, scopes)
+            VALUES (:id, :hash, :user, :expires, :kind, :name, :scopes)
+            """)
+        .param("id", id)
+        .param("hash", hash(token))
+        .param("user", userId)
+        .param("expires", expiresAt == null ? null : Timestamp.from(expiresAt))
+        .param("kind", kind)
+        .param("name", name)
+        .param("scopes", scopes.toArray(String[]::new))
+        .update();
+    return id;
+  }
+
+  /**
+   * The token's user if the token is valid now. Marks it used, at most once a minute, so that
+   * listing tokens can say when each was last used without a write on every request.
+   */
+  Optional<Authenticated> resolve(String token) {
+    record Row(Authenticated resolved, Instant lastUsed) {}
+    Optional<Row> row =
+        jdbc.sql(
+                """
+                SELECT t.id AS token_id, t.kind, t.scopes, t.last_used_at,
+                       u.id, u.email, u.display_name
+                FROM auth_tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.token_hash = :hash AND t.revoked_at IS NULL
+                  AND (t.expires_at IS NULL OR t.expires_at > now())
+                """)
+            .param("hash", hash(token))
+            .query((rs, i) ->
+                new Row(
+                    new Authenticated(
+                        new CurrentUser(
+                            rs.getObject("id", UUID.class),
+                            rs.getString("email"),
+                            rs.getString("display_name")),
+                        new AccessToken(
+                            rs.getObject("token_id", UUID.class),
+                            rs.getString("kind"),
+                            new LinkedHashSet<>(scopes(rs)))),
+                    instant(rs, "last_used_at")))
+            .optional();
+    row.filter(r -> r.lastUsed() == null || r.lastUsed().isBefore(Instant.now().minusSeconds(60)))
+        .ifPresent(r ->
+            jdbc.sql("UPDATE auth_tokens SET last_used_at = now() WHERE id = :id")
+                .param("id", r.resolved().token().id())
+                .update());
+    return row.map(Row::resolved);
   }
 
   void revoke(String token) {
@@ -92,6 +172,76 @@ class AuthStore {
             "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = :hash AND revoked_at IS NULL")
         .param("hash", hash(token))
         .update();
+  }
+
+  /** Revokes one personal token of {@code userId}; false when there is no such live token. */
+  boolean revokePersonal(UUID userId, UUID tokenId) {
+    return jdbc.sql(
+                """
+                UPDATE auth_tokens SET revoked_at = now()
+                WHERE id = :id AND user_id = :user AND kind = 'personal' AND revoked_at IS NULL
+                """)
+            .param("id", tokenId)
+            .param("user", userId)
+            .update()
+        == 1;
+  }
+
+  /** Revokes every session token of {@code userId} but {@code keep}; returns how many. */
+  int revokeOtherSessions(UUID userId, UUID keep) {
+    return jdbc.sql(
+            """
+            UPDATE auth_tokens SET revoked_at = now()
+            WHERE user_id = :user AND kind = 'session' AND revoked_at IS NULL AND id <> :keep
+            """)
+        .param("user", userId)
+        .param("keep", keep)
+        .update();
+  }
+
+  /** Live (neither revoked nor expired) personal tokens, newest first. */
+  List<TokenView> personalTokens(UUID userId) {
+    return jdbc.sql(
+            """
+            SELECT id, name, scopes, created_at, expires_at, last_used_at FROM auth_tokens
+            WHERE user_id = :user AND kind = 'personal' AND revoked_at IS NULL
+              AND (expires_at IS NULL OR expires_at > now())
+            ORDER BY created_at DESC, id
+            """)
+        .param("user", userId)
+        .query((rs, i) ->
+            new TokenView(
+                rs.getObject("id", UUID.class),
+                rs.getString("name"),
+                scopes(rs),
+                instant(rs, "created_at"),
+                instant(rs, "expires_at"),
+                instant(rs, "last_used_at")))
+        .list();
+  }
+
+  Optional<Instant> createdAt(UUID tokenId) {
+    return jdbc.sql("SELECT created_at FROM auth_tokens WHERE id = :id")
+        .param("id", tokenId)
+        .query((rs, i) -> instant(rs, "created_at"))
+        .optional();
+  }
+
+  private static List<String> scopes(ResultSet rs) throws SQLException {
+    return Arrays.asList((String[]) rs.getArray("scopes").getArray());
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    Timestamp t = rs.getTimestamp(column);
+    return t == null ? null : t.toInstant();
+  }
+
+  private JsonNode readJson(String text) {
+    try {
+      return json.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("corrupt preferences", e);
+    }
   }
 
   static byte[] hash(String token) {

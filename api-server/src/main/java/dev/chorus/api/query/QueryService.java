@@ -3,6 +3,7 @@ package dev.chorus.api.query;
 import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.conversation.ConversationStore;
+import dev.chorus.api.ratelimit.QueryLimits;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
@@ -33,18 +34,21 @@ public class QueryService {
   private final AgentPolicy agents;
   private final WorkflowLauncher launcher;
   private final TransactionTemplate tx;
+  private final QueryLimits limits;
 
   QueryService(
       QueryStore queries,
       ConversationStore conversations,
       AgentPolicy agents,
       WorkflowLauncher launcher,
-      TransactionTemplate tx) {
+      TransactionTemplate tx,
+      QueryLimits limits) {
     this.queries = queries;
     this.conversations = conversations;
     this.agents = agents;
     this.launcher = launcher;
     this.tx = tx;
+    this.limits = limits;
   }
 
   public Sent send(
@@ -106,6 +110,8 @@ public class QueryService {
     try {
       sent =
           tx.execute(status -> {
+            // Per-user queries/minute and concurrent-query cap (429); a replay above is free.
+            limits.admit(userId);
             MessageView message = queries.insertUserMessage(conversationId, content);
             QueryView query =
                 queries.insertQuery(

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.api.auth.AuthService;
-import dev.chorus.api.auth.CurrentUser;
+import dev.chorus.api.auth.Authenticated;
 import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.conversation.ConversationStore;
@@ -13,6 +13,8 @@ import dev.chorus.api.query.QueryService;
 import dev.chorus.api.stream.RelayedEvent;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.workflow.QueryPolicy;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,13 +53,17 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
       QueryService queries,
       ConversationStore conversations,
       ObjectMapper json,
-      WebSocketProperties properties) {
+      WebSocketProperties properties,
+      MeterRegistry meters) {
     this.auth = auth;
     this.hub = hub;
     this.queries = queries;
     this.conversations = conversations;
     this.json = json;
     this.properties = properties;
+    Gauge.builder("chorus.ws.sessions", connections, Map::size)
+        .description("Open WebSocket connections on this api-server")
+        .register(meters);
   }
 
   @Override
@@ -69,21 +75,22 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
             (int) properties.sendTimeLimit().toMillis(),
             properties.sendBufferBytes(),
             ConcurrentWebSocketSessionDecorator.OverflowStrategy.TERMINATE);
-    CurrentUser user = null;
+    Authenticated authenticated = null;
     if (raw.getUri() != null) {
       String token =
           UriComponentsBuilder.fromUri(raw.getUri()).build().getQueryParams().getFirst("token");
       if (token != null) {
-        user = auth.authenticate(token).orElse(null);
-        if (user == null) {
+        authenticated = auth.resolve(token).orElse(null);
+        if (authenticated == null) {
           closeQuietly(raw, new CloseStatus(4401, "invalid token"));
           return;
         }
       }
     }
-    var connection = new ClientConnection(session, user);
+    var connection = new ClientConnection(session, null);
     connections.put(raw.getId(), connection);
-    if (user != null) {
+    if (authenticated != null) {
+      connection.authenticate(authenticated.user(), authenticated.token().canWrite());
       ready(connection);
     }
   }
@@ -113,6 +120,8 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
         authenticate(connection, frame);
       } else if (connection.user() == null) {
         error(connection, "unauthorized", "send an auth frame first", type);
+      } else if (!connection.canWrite() && (type.equals("send_message") || type.equals("cancel"))) {
+        error(connection, "insufficient_scope", "this token has only the read scope", type);
       } else {
         switch (type) {
           case "subscribe" -> subscribe(connection, frame);
@@ -139,12 +148,12 @@ class ChatWebSocketHandler extends TextWebSocketHandler {
       error(connection, "already_authenticated", "this connection is authenticated", "auth");
       return;
     }
-    var user = auth.authenticate(frame.path("token").asText(null));
-    if (user.isEmpty()) {
+    var authenticated = auth.resolve(frame.path("token").asText(null));
+    if (authenticated.isEmpty()) {
       error(connection, "unauthorized", "invalid token", "auth");
       return;
     }
-    connection.authenticate(user.get());
+    connection.authenticate(authenticated.get().user(), authenticated.get().token().canWrite());
     ready(connection);
   }
 

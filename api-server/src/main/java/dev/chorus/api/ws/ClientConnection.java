@@ -22,6 +22,8 @@ import org.springframework.web.socket.WebSocketSession;
 final class ClientConnection {
   private final WebSocketSession session;
   private volatile CurrentUser user;
+  // False for a read-only personal access token: it may subscribe, not send or cancel.
+  private volatile boolean canWrite = true;
   private final Map<UUID, String> cursors = new HashMap<>();
 
   /** Live events of queries whose replay is being read, held until the replay is sent. */
@@ -43,7 +45,12 @@ final class ClientConnection {
     return user;
   }
 
-  void authenticate(CurrentUser authenticated) {
+  boolean canWrite() {
+    return canWrite;
+  }
+
+  void authenticate(CurrentUser authenticated, boolean canWrite) {
+    this.canWrite = canWrite;
     this.user = authenticated;
   }
 

@@ -21,4 +21,12 @@ public record RedisKeys(String prefix) {
   public String queryAnnouncements() {
     return prefix + ":queries";
   }
+
+  /**
+   * The counter of one fixed rate-limit window: {@code bucket} names the limit (requests, queries,
+   * login), {@code subject} whom it counts (a user id, a hashed email, an address).
+   */
+  public String rateWindow(String bucket, String subject, long window) {
+    return prefix + ":rl:" + bucket + ":" + subject + ":" + window;
+  }
 }

@@ -5,6 +5,7 @@ import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.workflow.AgentTask;
 import dev.chorus.model.workflow.QueryLifecycleActivities;
 import dev.chorus.worker.stream.QueryEventPublisher;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.spring.boot.ActivityImpl;
 import java.util.UUID;
@@ -15,10 +16,13 @@ import org.springframework.stereotype.Component;
 public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
   private final QueryStore store;
   private final QueryEventPublisher events;
+  private final MeterRegistry meters;
 
-  public QueryLifecycleActivitiesImpl(QueryStore store, QueryEventPublisher events) {
+  public QueryLifecycleActivitiesImpl(
+      QueryStore store, QueryEventPublisher events, MeterRegistry meters) {
     this.store = store;
     this.events = events;
+    this.meters = meters;
   }
 
   /**
@@ -43,6 +47,7 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
         new QueryEvent.QueryStarted(
             queryId, query.conversationId(), query.withStatus(QueryStatus.RUNNING)));
     store.markRunning(queryId);
+    meters.counter("chorus.queries.started").increment();
   }
 
   @Override
@@ -66,6 +71,8 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
   @Override
   public void finishQuery(UUID queryId, UUID conversationId, QueryStatus status) {
     store.finishQuery(queryId, status);
+    // A retried activity may count a query twice; rare, and cheaper than a read before each count.
+    meters.counter("chorus.queries.finished", "status", status.name()).increment();
     events.publish(new QueryEvent.QueryCompleted(queryId, conversationId, status));
     events.expireLater(queryId);
   }
