@@ -2,7 +2,9 @@ package dev.chorus.api.auth;
 
 import dev.chorus.api.auth.AuthDtos.TokenResponse;
 import dev.chorus.api.common.ApiException;
+import dev.chorus.api.common.InvalidFieldsException;
 import dev.chorus.api.common.NotFoundException;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -15,6 +17,7 @@ import org.springframework.stereotype.Service;
 
 @Service
 public class AuthService {
+  static final int MAX_PASSWORD_BYTES = 72;
   private static final SecureRandom RANDOM = new SecureRandom();
   private final AuthStore store;
   private final PasswordEncoder passwords;
@@ -29,6 +32,10 @@ public class AuthService {
   }
 
   TokenResponse register(AuthDtos.RegisterRequest request) {
+    if (!hashable(request.password())) {
+      throw new InvalidFieldsException(
+          "password", "must be at most " + MAX_PASSWORD_BYTES + " bytes in UTF-8");
+    }
     UUID id = UUID.randomUUID();
     String email = request.email().trim();
     if (!store.insertUser(id, email, passwords.encode(request.password()), request.displayName())) {
@@ -41,11 +48,17 @@ public class AuthService {
   TokenResponse login(AuthDtos.LoginRequest request) {
     var credentials = store.credentials(request.email().trim());
     if (credentials.isEmpty()
+        || !hashable(request.password())
         || !passwords.matches(request.password(), credentials.get().passwordHash())) {
       throw new ApiException(
           HttpStatus.UNAUTHORIZED, "invalid-credentials", "email or password is wrong");
     }
     return issue(credentials.get().id());
+  }
+
+  /** BCrypt reads at most 72 bytes and refuses longer input (found by the API fuzz run). */
+  private static boolean hashable(String password) {
+    return password.getBytes(StandardCharsets.UTF_8).length <= MAX_PASSWORD_BYTES;
   }
 
   void logout(String token) {

@@ -37,6 +37,11 @@ class SecurityConfig {
                 .permitAll()
                 .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info")
                 .permitAll()
+                // The OpenAPI document and Swagger UI (dev.chorus.api.docs) are public.
+                .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/docs", "/docs/**")
+                .permitAll()
+                .requestMatchers("/swagger-ui.html", "/swagger-ui/**")
+                .permitAll()
                 .anyRequest()
                 .authenticated())
         .addFilterBefore(new BearerTokenFilter(auth), AnonymousAuthenticationFilter.class)
