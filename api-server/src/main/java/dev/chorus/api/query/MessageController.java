@@ -8,6 +8,9 @@ import dev.chorus.api.conversation.ConversationStore;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.MessageView;
 import dev.chorus.model.workflow.QueryPolicy;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import java.util.List;
@@ -40,6 +43,14 @@ class MessageController {
   }
 
   @PostMapping
+  @Operation(summary = "Send a message: starts a query over the agents")
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      content =
+          @Content(
+              examples =
+                  @ExampleObject(
+                      value =
+                          "{\"content\": \"Why is the sky blue?\", \"agents\": [{\"provider\": \"mock\", \"model\": \"alpha\"}, {\"provider\": \"mock\", \"model\": \"beta\", \"name\": \"critic\", \"temperature\": 0.2}]}")))
   @ResponseStatus(HttpStatus.ACCEPTED)
   QueryService.Sent send(
       @AuthenticationPrincipal CurrentUser user,
@@ -51,6 +62,7 @@ class MessageController {
   }
 
   @GetMapping
+  @Operation(summary = "List a conversation's messages, oldest first")
   Page<MessageView> list(
       @AuthenticationPrincipal CurrentUser user,
       @PathVariable UUID conversationId,

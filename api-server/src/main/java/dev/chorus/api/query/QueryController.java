@@ -2,6 +2,9 @@ package dev.chorus.api.query;
 
 import dev.chorus.api.auth.CurrentUser;
 import dev.chorus.model.api.QueryView;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Size;
 import java.util.UUID;
@@ -25,6 +28,7 @@ class QueryController {
   }
 
   @GetMapping("/{id}")
+  @Operation(summary = "Read a query: status, responses, summaries, ranking")
   QueryView get(@AuthenticationPrincipal CurrentUser user, @PathVariable UUID id) {
     return service.get(user.id(), id);
   }
@@ -33,6 +37,9 @@ class QueryController {
 
   /** Cancels the whole query, or one agent with {@code {"agent": "<name>"}}. */
   @PostMapping("/{id}/cancel")
+  @Operation(summary = "Cancel a query, or one of its agents")
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      content = @Content(examples = @ExampleObject(value = "{\"agent\": \"mock/alpha\"}")))
   @ResponseStatus(HttpStatus.ACCEPTED)
   QueryService.CancelAccepted cancel(
       @AuthenticationPrincipal CurrentUser user,
