@@ -32,6 +32,13 @@ public class Problems extends ResponseEntityExceptionHandler {
     return problem(HttpStatus.NOT_FOUND, "not-found", e.getMessage());
   }
 
+  @ExceptionHandler(InvalidFieldsException.class)
+  ProblemDetail invalidFields(InvalidFieldsException e) {
+    ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "validation", e.getMessage());
+    problem.setProperty("errors", e.errors());
+    return problem;
+  }
+
   @ExceptionHandler(ApiException.class)
   ProblemDetail api(ApiException e) {
     return problem(e.status(), e.type(), e.getMessage());
