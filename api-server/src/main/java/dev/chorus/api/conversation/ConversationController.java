@@ -6,6 +6,7 @@ import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.Cursor;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.common.Page;
+import dev.chorus.api.common.Texts;
 import dev.chorus.api.preset.PresetStore;
 import dev.chorus.api.query.AgentPolicy;
 import dev.chorus.model.agent.AgentSpec;
@@ -78,6 +79,8 @@ class ConversationController {
       @Valid @RequestBody(required = false) CreateConversation body) {
     CreateConversation b =
         body == null ? new CreateConversation(null, null, null, null, null) : body;
+    Texts.requireNoNul("title", b.title());
+    Texts.requireNoNul("systemPrompt", b.systemPrompt());
     if (idempotencyKey != null) {
       if (idempotencyKey.isBlank() || idempotencyKey.length() > 200) {
         throw new ApiException(
@@ -125,6 +128,7 @@ class ConversationController {
       @RequestParam(required = false) String cursor,
       @RequestParam(required = false) Integer limit) {
     int size = Cursor.limit(limit);
+    Texts.requireNoNul("q", q);
     String query = q == null || q.isBlank() ? null : q.strip();
     if (query != null && query.length() > MAX_QUERY) {
       throw new ApiException(

@@ -98,6 +98,10 @@ final class ConversationPatch {
       problems.add(new FieldProblem(field, "must be a string or null"));
       return Optional.empty();
     }
+    if (value.textValue().indexOf('\0') >= 0) {
+      problems.add(new FieldProblem(field, "must not contain the NUL character"));
+      return Optional.empty();
+    }
     if (value.textValue().length() > max) {
       problems.add(new FieldProblem(field, "must be at most " + max + " characters"));
       return Optional.empty();

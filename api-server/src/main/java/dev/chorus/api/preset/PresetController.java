@@ -5,6 +5,7 @@ import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.Cursor;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.common.Page;
+import dev.chorus.api.common.Texts;
 import dev.chorus.api.query.AgentPolicy;
 import dev.chorus.model.agent.AgentSpec;
 import jakarta.validation.Valid;
@@ -115,6 +116,9 @@ class PresetController {
   }
 
   private PresetStore.Fields fields(CurrentUser user, PresetBody body) {
+    Texts.requireNoNul("name", body.name());
+    Texts.requireNoNul("description", body.description());
+    Texts.requireNoNul("systemPrompt", body.systemPrompt());
     return new PresetStore.Fields(
         body.name().strip(),
         body.description() == null || body.description().isBlank() ? null : body.description(),

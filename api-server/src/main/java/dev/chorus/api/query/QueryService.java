@@ -2,6 +2,7 @@ package dev.chorus.api.query;
 
 import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.NotFoundException;
+import dev.chorus.api.common.Texts;
 import dev.chorus.api.conversation.ConversationStore;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
@@ -295,6 +296,7 @@ public class QueryService {
   }
 
   private static void checkContent(String content) {
+    Texts.requireNoNul("content", content);
     if (content == null || content.isBlank()) {
       throw new ApiException(
           HttpStatus.BAD_REQUEST, "invalid-content", "content must not be empty");

@@ -17,6 +17,8 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class StatsController {
   static final int MAX_DAYS = 366;
+  private static final Instant EARLIEST = Instant.EPOCH;
+  private static final Instant LATEST = Instant.parse("9999-12-31T00:00:00Z");
 
   private final StatsStore store;
 
@@ -36,6 +38,10 @@ class StatsController {
       @RequestParam(required = false) String to) {
     Instant end = to == null ? Instant.now() : parse("to", to, true);
     Instant start = from == null ? end.minus(30, ChronoUnit.DAYS) : parse("from", from, false);
+    if (start.isBefore(EARLIEST) || end.isAfter(LATEST)) {
+      throw new ApiException(
+          HttpStatus.BAD_REQUEST, "invalid-range", "from and to must be within 1970 to 9999");
+    }
     if (!start.isBefore(end)) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "invalid-range", "from must be before to");
     }

@@ -652,6 +652,34 @@ class ConversationsIT {
         .isEqualTo(400);
   }
 
+  @Test
+  void textPostgresqlCannotStoreIsAFieldErrorNotAServerError() {
+    String token = api.register();
+    UUID c = create(token, Map.of("title", "clean"));
+    String nul = "bad\u0000text";
+    List<ApiClient.Response> responses =
+        List.of(
+            api.call("POST", "/api/conversations", token, Map.of("title", nul)),
+            api.call("PATCH", "/api/conversations/" + c, token, Map.of("title", nul)),
+            api.call("GET", "/api/conversations?q=a%00b", token, null),
+            api.call(
+                "POST", "/api/conversations/" + c + "/messages", token, Map.of("content", nul)),
+            api.call("POST", "/api/presets", token, Map.of("name", nul, "agents", List.of(ALPHA))),
+            api.call("GET", "/api/me/stats?to=%2B10000-01-01T00:00:00Z", token, null));
+    for (var response : responses) {
+      assertThat(response.status()).as(response.toString()).isEqualTo(400);
+      assertThat(response.contentType()).startsWith("application/problem+json");
+    }
+    assertThat(ok(api.call("GET", "/api/conversations/" + c, token, null)).get("title").asText())
+        .isEqualTo("clean");
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM messages WHERE conversation_id = :id")
+                .param("id", c)
+                .query(Long.class)
+                .single())
+        .isZero();
+  }
+
   // --- ownership -------------------------------------------------------------------------------
 
   @Test

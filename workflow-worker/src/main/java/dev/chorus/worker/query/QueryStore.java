@@ -66,7 +66,8 @@ public class QueryStore {
 
   public Optional<MessageView> findMessage(UUID messageId) {
     return jdbc.sql(
-            "SELECT id, conversation_id, role, content, query_id, agent, created_at FROM messages WHERE id = :id")
+            "SELECT id, conversation_id, role, content, query_id, agent, created_at, parent_id"
+                + " FROM messages WHERE id = :id")
         .param("id", messageId)
         .query((rs, i) ->
             new MessageView(
@@ -76,7 +77,10 @@ public class QueryStore {
                 rs.getString("content"),
                 rs.getObject("query_id", UUID.class),
                 rs.getString("agent"),
-                instant(rs.getTimestamp("created_at"))))
+                instant(rs.getTimestamp("created_at")),
+                rs.getObject("parent_id", UUID.class),
+                null,
+                null))
         .optional();
   }
 

@@ -354,6 +354,8 @@ class QueryStoreIT {
             new ChatMessage(Role.USER, "What is Temporal?"),
             new ChatMessage(Role.ASSISTANT, "Alpha: regenerated."),
             new ChatMessage(Role.USER, "And PostgreSQL?"));
+    // message_created carries the branch link, so live clients can place the edit.
+    assertThat(store.findMessage(edited.messageId()).orElseThrow().parentId()).isEqualTo(first);
     // Regenerating the first answer sees the question only, not the answer it replaces.
     assertThat(store.loadContext(regenerated, 20))
         .containsExactly(
