@@ -84,6 +84,7 @@ public class QueryService {
         chosen,
         policy,
         idempotencyKey,
+        content,
         () -> {
           UUID parent = conversations.lockCurrentMessage(conversationId).orElse(null);
           UUID messageId = queries.insertUserMessage(conversationId, content, parent).id();
@@ -130,6 +131,7 @@ public class QueryService {
         chosen,
         policy,
         idempotencyKey,
+        content,
         () -> {
           conversations.lockCurrentMessage(conversationId);
           UUID edited =
@@ -157,7 +159,7 @@ public class QueryService {
     if (idempotencyKey != null) {
       var existing = queries.queryIdForKey(userId, idempotencyKey);
       if (existing.isPresent()) {
-        return replay(userId, existing.get());
+        return replay(userId, existing.get(), null);
       }
     }
     if (!original.status().isFinal()) {
@@ -189,6 +191,7 @@ public class QueryService {
         chosen,
         policy,
         idempotencyKey,
+        null,
         () -> {
           conversations.lockCurrentMessage(conversationId);
           // Regenerating an answer off the active branch moves the view to that answer's branch.
@@ -210,11 +213,12 @@ public class QueryService {
       List<AgentSpec> chosen,
       QueryPolicy policy,
       String idempotencyKey,
+      String content,
       Supplier<UUID> writeMessage) {
     if (idempotencyKey != null) {
       var existing = queries.queryIdForKey(userId, idempotencyKey);
       if (existing.isPresent()) {
-        return replay(userId, existing.get());
+        return replay(userId, existing.get(), content);
       }
     }
     UUID queryId = UUID.randomUUID();
@@ -230,7 +234,7 @@ public class QueryService {
           });
     } catch (DuplicateKeyException raced) {
       // A concurrent request with the same Idempotency-Key won; answer with its result.
-      return replay(userId, queries.queryIdForKey(userId, idempotencyKey).orElseThrow());
+      return replay(userId, queries.queryIdForKey(userId, idempotencyKey).orElseThrow(), content);
     }
     launcher.start(
         new ChatQueryInput(queryId, conversationId, userId, sent.message().id(), chosen, policy));
@@ -316,9 +320,34 @@ public class QueryService {
     }
   }
 
-  private Sent replay(UUID userId, UUID queryId) {
+  /**
+   * What the request that first used an Idempotency-Key got: its message, and its query as it was
+   * accepted (PENDING, no answers yet; GET /api/queries/{id} tells how it went since). The key
+   * reused with another {@code content} is refused rather than answered with a different message.
+   */
+  private Sent replay(UUID userId, UUID queryId, String content) {
     QueryView query = queries.findQuery(userId, queryId).orElseThrow();
-    return new Sent(queries.findMessage(query.messageId()).orElseThrow(), query);
+    MessageView message = queries.findMessage(query.messageId()).orElseThrow();
+    if (content != null && !content.equals(message.content())) {
+      throw new ApiException(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          "idempotency-key-reused",
+          "this Idempotency-Key was used for a different message; use a new key");
+    }
+    QueryView accepted =
+        new QueryView(
+            query.id(),
+            query.conversationId(),
+            query.messageId(),
+            QueryStatus.PENDING,
+            query.agents(),
+            List.of(),
+            List.of(),
+            List.of(),
+            query.workflowId(),
+            query.createdAt(),
+            null);
+    return new Sent(message, accepted);
   }
 
   public QueryView get(UUID userId, UUID queryId) {

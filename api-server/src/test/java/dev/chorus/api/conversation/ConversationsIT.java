@@ -317,12 +317,46 @@ class ConversationsIT {
     assertThat(sent2.status()).isEqualTo(202);
     assertThat(sent2.body().at("/message/id")).isEqualTo(sent1.body().at("/message/id"));
     assertThat(sent2.body().at("/query/id")).isEqualTo(sent1.body().at("/query/id"));
+    // The repeat answers what the first request got, even after the query moved on.
+    jdbc.sql("UPDATE queries SET status = 'COMPLETED', completed_at = now() WHERE id = :id")
+        .param("id", UUID.fromString(sent1.body().at("/query/id").asText()))
+        .update();
+    var sent3 = sendWith(token, id, Map.of("content", "only once"), key);
+    assertThat(sent3.status()).isEqualTo(202);
+    assertThat(sent3.body()).isEqualTo(sent1.body());
+    // The same key for another message is refused, and nothing is written.
+    var reused = sendWith(token, id, Map.of("content", "something else"), key);
+    assertThat(reused.status()).isEqualTo(422);
+    assertThat(reused.body().get("type").asText()).endsWith("idempotency-key-reused");
     assertThat(
             jdbc.sql("SELECT count(*) FROM messages WHERE conversation_id = :id")
                 .param("id", id)
                 .query(Long.class)
                 .single())
         .isEqualTo(1);
+
+    // Edits and regenerations repeat by key the same way.
+    UUID messageId = UUID.fromString(sent1.body().at("/message/id").asText());
+    var editKey = Map.of("Idempotency-Key", "edit-" + UUID.randomUUID());
+    String editPath = "/api/conversations/" + id + "/messages/" + messageId + "/edit";
+    var edit1 = api.call("POST", editPath, token, Map.of("content", "v2"), editKey);
+    var edit2 = api.call("POST", editPath, token, Map.of("content", "v2"), editKey);
+    startedWorkflows.add(edit1.body().at("/query/workflowId").asText());
+    assertThat(edit1.status()).isEqualTo(202);
+    assertThat(edit2.body()).isEqualTo(edit1.body());
+    String regeneratePath = "/api/queries/" + sent1.body().at("/query/id").asText() + "/regenerate";
+    var regenKey = Map.of("Idempotency-Key", "regen-" + UUID.randomUUID());
+    var regen1 = api.call("POST", regeneratePath, token, null, regenKey);
+    var regen2 = api.call("POST", regeneratePath, token, null, regenKey);
+    startedWorkflows.add(regen1.body().at("/query/workflowId").asText());
+    assertThat(regen1.status()).isEqualTo(202);
+    assertThat(regen2.body().at("/query/id")).isEqualTo(regen1.body().at("/query/id"));
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM queries WHERE conversation_id = :id")
+                .param("id", id)
+                .query(Long.class)
+                .single())
+        .isEqualTo(3);
   }
 
   // --- branches --------------------------------------------------------------------------------
