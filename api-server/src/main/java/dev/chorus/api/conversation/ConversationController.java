@@ -1,9 +1,13 @@
 package dev.chorus.api.conversation;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.chorus.api.auth.CurrentUser;
+import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.Cursor;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.common.Page;
+import dev.chorus.api.common.Texts;
+import dev.chorus.api.preset.PresetStore;
 import dev.chorus.api.query.AgentPolicy;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
@@ -11,15 +15,23 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
@@ -28,14 +40,38 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping("/api/conversations")
 class ConversationController {
-  record CreateConversation(@Size(max = 200) String title, @Valid List<AgentSpec> agents) {}
+  static final int MAX_TITLE = 200;
+  static final int MAX_QUERY = 200;
+  static final int MAX_BATCH = 200;
+
+  /**
+   * A new conversation; with {@code presetId}, the preset's agents and settings, each overridden by
+   * the field given here.
+   */
+  record CreateConversation(
+      @Size(max = MAX_TITLE) String title,
+      @Valid List<AgentSpec> agents,
+      @Size(max = ConversationPatch.MAX_SYSTEM_PROMPT) String systemPrompt,
+      @DecimalMin("0") @DecimalMax("2") Double temperature,
+      UUID presetId) {}
+
+  record BatchDelete(@NotNull @NotEmpty @Size(max = MAX_BATCH) List<@NotNull UUID> ids) {}
+
+  /** The conversations a delete removed (only the caller's own are ever counted). */
+  record Deleted(List<UUID> deleted, int count) {
+    Deleted(List<UUID> deleted) {
+      this(deleted, deleted.size());
+    }
+  }
 
   private final ConversationStore store;
   private final AgentPolicy agents;
+  private final PresetStore presets;
 
-  ConversationController(ConversationStore store, AgentPolicy agents) {
+  ConversationController(ConversationStore store, AgentPolicy agents, PresetStore presets) {
     this.store = store;
     this.agents = agents;
+    this.presets = presets;
   }
 
   @PostMapping
@@ -50,25 +86,69 @@ class ConversationController {
   @ResponseStatus(HttpStatus.CREATED)
   ConversationView create(
       @AuthenticationPrincipal CurrentUser user,
+      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey,
       @Valid @RequestBody(required = false) CreateConversation body) {
-    String title = body == null ? null : body.title();
-    List<AgentSpec> chosen =
-        body == null || body.agents() == null || body.agents().isEmpty()
-            ? List.of()
-            : agents.normalize(user.id(), body.agents());
-    return store.insert(user.id(), title, chosen);
+    CreateConversation b =
+        body == null ? new CreateConversation(null, null, null, null, null) : body;
+    Texts.requireNoNul("title", b.title());
+    Texts.requireNoNul("systemPrompt", b.systemPrompt());
+    if (idempotencyKey != null) {
+      if (idempotencyKey.isBlank() || idempotencyKey.length() > 200) {
+        throw new ApiException(
+            HttpStatus.BAD_REQUEST,
+            "invalid-idempotency-key",
+            "Idempotency-Key must be 1 to 200 characters");
+      }
+      var existing = store.findByIdempotencyKey(user.id(), idempotencyKey);
+      if (existing.isPresent()) {
+        return existing.get();
+      }
+    }
+    List<AgentSpec> chosen = b.agents();
+    String systemPrompt = b.systemPrompt();
+    Double temperature = b.temperature();
+    if (b.presetId() != null) {
+      var preset =
+          presets
+              .findVisible(user.id(), b.presetId())
+              .orElseThrow(() -> new NotFoundException("preset"));
+      chosen = chosen == null || chosen.isEmpty() ? preset.agents() : chosen;
+      systemPrompt = systemPrompt == null ? preset.systemPrompt() : systemPrompt;
+      temperature = temperature == null ? preset.temperature() : temperature;
+    }
+    chosen = chosen == null || chosen.isEmpty() ? List.of() : agents.normalize(user.id(), chosen);
+    var conversation =
+        new ConversationStore.NewConversation(
+            blankToNull(b.title()), chosen, blankToNull(systemPrompt), temperature, b.presetId());
+    try {
+      return store.insert(user.id(), conversation, idempotencyKey);
+    } catch (DuplicateKeyException raced) {
+      return store.findByIdempotencyKey(user.id(), idempotencyKey).orElseThrow();
+    }
   }
 
+  /**
+   * The caller's conversations, newest activity first; {@code q} searches titles and message
+   * contents (each hit with a {@code snippet}); {@code archived=true} lists the archived ones.
+   */
   @GetMapping
   @Operation(summary = "List your conversations, newest first")
   Page<ConversationView> list(
       @AuthenticationPrincipal CurrentUser user,
       @RequestParam(defaultValue = "false") boolean archived,
+      @RequestParam(required = false) String q,
       @RequestParam(required = false) String cursor,
       @RequestParam(required = false) Integer limit) {
     int size = Cursor.limit(limit);
+    Texts.requireNoNul("q", q);
+    String query = q == null || q.isBlank() ? null : q.strip();
+    if (query != null && query.length() > MAX_QUERY) {
+      throw new ApiException(
+          HttpStatus.BAD_REQUEST, "invalid-query", "q is limited to " + MAX_QUERY + " characters");
+    }
     var rows =
-        store.list(user.id(), archived, cursor == null ? null : Cursor.decode(cursor), size + 1);
+        store.list(
+            user.id(), archived, query, cursor == null ? null : Cursor.decode(cursor), size + 1);
     return Page.of(rows, size, c -> new Cursor(c.updatedAt(), c.id()));
   }
 
@@ -76,5 +156,48 @@ class ConversationController {
   @Operation(summary = "Read a conversation")
   ConversationView get(@AuthenticationPrincipal CurrentUser user, @PathVariable UUID id) {
     return store.find(user.id(), id).orElseThrow(() -> new NotFoundException("conversation"));
+  }
+
+  /**
+   * Renames, archives or changes the settings new messages use (agents, systemPrompt, temperature);
+   * a field sent as null is cleared, a field left out stays.
+   */
+  @PatchMapping("/{id}")
+  ConversationView update(
+      @AuthenticationPrincipal CurrentUser user,
+      @PathVariable UUID id,
+      @RequestBody JsonNode body) {
+    store.find(user.id(), id).orElseThrow(() -> new NotFoundException("conversation"));
+    var change = ConversationPatch.parse(body, list -> agents.normalize(user.id(), list));
+    return store
+        .update(user.id(), id, change)
+        .orElseThrow(() -> new NotFoundException("conversation"));
+  }
+
+  /** Soft delete: the conversation disappears from every route; its rows stay for the stats. */
+  @DeleteMapping("/{id}")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  void delete(@AuthenticationPrincipal CurrentUser user, @PathVariable UUID id) {
+    if (store.softDelete(user.id(), List.of(id)).isEmpty()) {
+      throw new NotFoundException("conversation");
+    }
+  }
+
+  /** Deletes the caller's conversations among {@code ids}; other ids are skipped. */
+  @PostMapping("/batch-delete")
+  Deleted batchDelete(
+      @AuthenticationPrincipal CurrentUser user, @Valid @RequestBody BatchDelete body) {
+    return new Deleted(
+        store.softDelete(user.id(), List.copyOf(new java.util.LinkedHashSet<>(body.ids()))));
+  }
+
+  /** Deletes every conversation of the caller that has no message. */
+  @PostMapping("/delete-empty")
+  Deleted deleteEmpty(@AuthenticationPrincipal CurrentUser user) {
+    return new Deleted(store.softDeleteEmpty(user.id()));
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.strip();
   }
 }

@@ -21,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,9 +38,12 @@ public class QueryStore {
   private static final TypeReference<List<String>> KEY_POINTS = new TypeReference<>() {};
   private static final TypeReference<Map<String, Double>> METRICS = new TypeReference<>() {};
   private static final String MESSAGE_COLUMNS =
-      "id, conversation_id, role, content, query_id, agent, created_at";
+      "id, conversation_id, role, content, query_id, agent, created_at, parent_id";
   private static final String QUERY_COLUMNS =
       "id, conversation_id, user_id, message_id, status, agents, workflow_id, created_at, completed_at";
+
+  /** The most messages an export holds. */
+  public static final int EXPORT_LIMIT = 100_000;
 
   private final JdbcClient jdbc;
 
@@ -47,13 +51,15 @@ public class QueryStore {
     this.jdbc = jdbc;
   }
 
-  MessageView insertUserMessage(UUID conversationId, String content) {
+  /** A user message following {@code parentId} on its branch (null: the first message). */
+  MessageView insertUserMessage(UUID conversationId, String content, UUID parentId) {
     return jdbc.sql(
-            "INSERT INTO messages (id, conversation_id, role, content) VALUES (:id, :conversation, 'user', :content) RETURNING "
+            "INSERT INTO messages (id, conversation_id, role, content, parent_id) VALUES (:id, :conversation, 'user', :content, :parent) RETURNING "
                 + MESSAGE_COLUMNS)
         .param("id", UUID.randomUUID())
         .param("conversation", conversationId)
         .param("content", content)
+        .param("parent", parentId)
         .query(QueryStore::message)
         .single();
   }
@@ -115,7 +121,19 @@ public class QueryStore {
         .optional();
   }
 
-  /** Oldest first, after the cursor. */
+  /** A message of the conversation, or empty. */
+  Optional<MessageView> findMessageIn(UUID conversationId, UUID messageId) {
+    return jdbc.sql(
+            "SELECT "
+                + MESSAGE_COLUMNS
+                + " FROM messages WHERE id = :id AND conversation_id = :conversation")
+        .param("id", messageId)
+        .param("conversation", conversationId)
+        .query(QueryStore::message)
+        .optional();
+  }
+
+  /** Every message of every branch, oldest first, after the cursor. */
   List<MessageView> messages(UUID conversationId, Cursor after, int limit) {
     return jdbc.sql(
             "SELECT "
@@ -131,6 +149,153 @@ public class QueryStore {
         .param("limit", limit)
         .query(QueryStore::message)
         .list();
+  }
+
+  /**
+   * The active branch, turn by turn: from the conversation's current message up its parents, each
+   * user message followed by one answer per agent in agent name order (the answer of the message's
+   * active query, else that agent's newest). After the cursor's message, in the same order; the
+   * cursor names a message (its place is looked up), so a regenerated answer stays under its
+   * question.
+   */
+  List<MessageView> activeBranch(UUID conversationId, UUID afterId, int limit) {
+    return jdbc.sql(
+            """
+            WITH RECURSIVE path AS (
+              SELECT m.id, m.parent_id, m.query_id FROM messages m
+               WHERE m.id = (SELECT current_message_id FROM conversations WHERE id = :conversation)
+                 AND m.conversation_id = :conversation
+              UNION ALL
+              SELECT m.id, m.parent_id, m.query_id FROM messages m JOIN path p ON m.id = p.parent_id
+            ), branch AS (
+              SELECT id FROM path
+              UNION ALL
+              SELECT a.id FROM path p
+                JOIN LATERAL (
+                  SELECT DISTINCT ON (x.agent) x.id FROM messages x
+                   WHERE x.parent_id = p.id AND x.role = 'assistant'
+                   ORDER BY x.agent, (x.query_id IS NOT DISTINCT FROM p.query_id) DESC,
+                            x.created_at DESC, x.id DESC) a ON true
+            ), placed AS (
+              SELECT m.*, coalesce(q.created_at, m.created_at) AS turn_at,
+                     CASE WHEN m.role = 'user' THEN 0 ELSE 1 END AS ord,
+                     coalesce(m.agent, '') AS agent_key
+                FROM messages m
+                LEFT JOIN messages q ON m.role = 'assistant' AND q.id = m.parent_id
+               WHERE m.conversation_id = :conversation
+            )
+            SELECT id, conversation_id, role, content, query_id, agent, created_at, parent_id
+              FROM placed
+             WHERE id IN (SELECT id FROM branch)
+               AND (CAST(:afterId AS uuid) IS NULL
+                    OR (turn_at, ord, agent_key, created_at, id) >
+                       (SELECT turn_at, ord, agent_key, created_at, id FROM placed
+                         WHERE id = :afterId))
+             ORDER BY turn_at, ord, agent_key, created_at, id
+             LIMIT :limit
+            """)
+        .param("conversation", conversationId)
+        .param("afterId", afterId)
+        .param("limit", limit)
+        .query(QueryStore::message)
+        .list();
+  }
+
+  /** Up to {@value #EXPORT_LIMIT} messages: the active branch, or every message. */
+  public List<MessageView> exportMessages(UUID conversationId, boolean activeBranchOnly) {
+    return withSiblings(
+        conversationId,
+        activeBranchOnly
+            ? activeBranch(conversationId, null, EXPORT_LIMIT)
+            : messages(conversationId, null, EXPORT_LIMIT));
+  }
+
+  /** The conversation's queries, oldest first. */
+  public List<UUID> queryIds(UUID conversationId) {
+    return jdbc.sql(
+            "SELECT id FROM queries WHERE conversation_id = :conversation ORDER BY created_at, id")
+        .param("conversation", conversationId)
+        .query(UUID.class)
+        .list();
+  }
+
+  /** The user message ids of the active branch, newest first. */
+  List<UUID> activePath(UUID conversationId) {
+    return jdbc.sql(
+            """
+            WITH RECURSIVE path AS (
+              SELECT m.id, m.parent_id, 0 AS depth FROM messages m
+               WHERE m.id = (SELECT current_message_id FROM conversations WHERE id = :conversation)
+              UNION ALL
+              SELECT m.id, m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.parent_id
+            )
+            SELECT id FROM path ORDER BY depth
+            """)
+        .param("conversation", conversationId)
+        .query(UUID.class)
+        .list();
+  }
+
+  /** The newest user message below {@code messageId}, following the newest child at each step. */
+  UUID newestLeaf(UUID messageId) {
+    return jdbc.sql(
+            """
+            WITH RECURSIVE down AS (
+              SELECT CAST(:id AS uuid) AS id, 0 AS depth
+              UNION ALL
+              SELECT (SELECT c.id FROM messages c WHERE c.parent_id = d.id AND c.role = 'user'
+                       ORDER BY c.created_at DESC, c.id DESC LIMIT 1), d.depth + 1
+                FROM down d WHERE d.id IS NOT NULL
+            )
+            SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1
+            """)
+        .param("id", messageId)
+        .query(UUID.class)
+        .single();
+  }
+
+  /** Makes {@code queryId} the active query (whose answers the branch shows) of its message. */
+  void setActiveQuery(UUID userMessageId, UUID queryId) {
+    jdbc.sql("UPDATE messages SET query_id = :query WHERE id = :id AND role = 'user'")
+        .param("query", queryId)
+        .param("id", userMessageId)
+        .update();
+  }
+
+  /**
+   * The messages with their {@code siblings} and {@code siblingIndex}: the versions of an edited
+   * user message (same parent), an agent's answers to the same user message (regenerated).
+   */
+  List<MessageView> withSiblings(UUID conversationId, List<MessageView> page) {
+    if (page.isEmpty()) {
+      return page;
+    }
+    Map<String, List<UUID>> groups = new java.util.HashMap<>();
+    jdbc.sql(
+            """
+            SELECT id, role, parent_id, agent FROM messages
+             WHERE conversation_id = :conversation ORDER BY created_at, id
+            """)
+        .param("conversation", conversationId)
+        .query((rs, i) ->
+            Map.entry(
+                siblingKey(
+                    rs.getString("role"),
+                    rs.getObject("parent_id", UUID.class),
+                    rs.getString("agent")),
+                rs.getObject("id", UUID.class)))
+        .list()
+        .forEach(e -> groups.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+    return page.stream()
+        .map(m ->
+            m.withSiblings(
+                groups.getOrDefault(
+                    siblingKey(m.role().wire(), m.parentId(), m.agent()), List.of(m.id()))))
+        .toList();
+  }
+
+  private static String siblingKey(String role, UUID parentId, String agent) {
+    return role + "|" + parentId + "|" + ("assistant".equals(role) ? agent : "");
   }
 
   /** Cancels a query whose workflow never started; false when it is no longer PENDING. */
@@ -294,7 +459,10 @@ public class QueryStore {
         rs.getString("content"),
         rs.getObject("query_id", UUID.class),
         rs.getString("agent"),
-        instant(rs.getTimestamp("created_at")));
+        instant(rs.getTimestamp("created_at")),
+        rs.getObject("parent_id", UUID.class),
+        null,
+        null);
   }
 
   private static Instant instant(Timestamp ts) {

@@ -46,10 +46,10 @@ class QueryPolicyStoreIT {
     QueryPolicy debate = new QueryPolicy(120, null, null, QueryPolicy.DEBATE, 3, "beta");
 
     UUID withPolicy = UUID.randomUUID();
-    var message = queries.insertUserMessage(conversationId, "Debate this");
+    var message = queries.insertUserMessage(conversationId, "Debate this", null);
     queries.insertQuery(withPolicy, conversationId, userId, message.id(), agents, debate, null);
     UUID withoutPolicy = UUID.randomUUID();
-    var second = queries.insertUserMessage(conversationId, "Just answer");
+    var second = queries.insertUserMessage(conversationId, "Just answer", message.id());
     queries.insertQuery(withoutPolicy, conversationId, userId, second.id(), agents, null, null);
 
     List<ChatQueryInput> stale = queries.stalePending(Instant.now().plusSeconds(5), 100_000);

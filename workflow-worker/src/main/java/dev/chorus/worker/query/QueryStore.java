@@ -66,7 +66,8 @@ public class QueryStore {
 
   public Optional<MessageView> findMessage(UUID messageId) {
     return jdbc.sql(
-            "SELECT id, conversation_id, role, content, query_id, agent, created_at FROM messages WHERE id = :id")
+            "SELECT id, conversation_id, role, content, query_id, agent, created_at, parent_id"
+                + " FROM messages WHERE id = :id")
         .param("id", messageId)
         .query((rs, i) ->
             new MessageView(
@@ -76,7 +77,10 @@ public class QueryStore {
                 rs.getString("content"),
                 rs.getObject("query_id", UUID.class),
                 rs.getString("agent"),
-                instant(rs.getTimestamp("created_at"))))
+                instant(rs.getTimestamp("created_at")),
+                rs.getObject("parent_id", UUID.class),
+                null,
+                null))
         .optional();
   }
 
@@ -93,8 +97,10 @@ public class QueryStore {
   }
 
   /**
-   * The turns an agent sees: the conversation up to and including the user's message, with only
-   * this agent's own earlier answers, newest {@code maxTurns}.
+   * The turns an agent sees: the branch of the conversation that leads to the user's message (each
+   * user message's parent, up to the first), with only this agent's own earlier answers, newest
+   * {@code maxTurns}. Versions of a message that were edited away, and answers that were
+   * regenerated, are not on the branch and never sent.
    */
   public List<ChatMessage> loadContext(AgentTask task, int maxTurns) {
     return loadContext(task, task.agent().name(), maxTurns);
@@ -105,17 +111,33 @@ public class QueryStore {
    * step's agent answers under a round name, but its earlier turns are under its own name).
    */
   public List<ChatMessage> loadContext(AgentTask task, String speaker, int maxTurns) {
+    // Of an earlier user message's answers by this agent, the one of its active query (query_id)
+    // wins; without one, the newest.
     List<ChatMessage> turns =
         new ArrayList<>(
             jdbc.sql(
                     """
-                    SELECT m.role, m.content FROM messages m
-                    JOIN messages target ON target.id = :messageId
-                    WHERE m.conversation_id = target.conversation_id
-                      AND (m.created_at, m.id) <= (target.created_at, target.id)
-                      AND (m.role = 'user' OR m.agent = :agent)
-                    ORDER BY m.created_at DESC, m.id DESC
-                    LIMIT :limit
+                    WITH RECURSIVE path AS (
+                      SELECT id, parent_id, query_id, content, 0 AS depth
+                        FROM messages WHERE id = :messageId
+                      UNION ALL
+                      SELECT m.id, m.parent_id, m.query_id, m.content, p.depth + 1
+                        FROM messages m JOIN path p ON m.id = p.parent_id
+                       WHERE p.depth < :limit
+                    ), turns AS (
+                      SELECT 'user' AS role, content, depth, 1 AS ord FROM path
+                      UNION ALL
+                      SELECT 'assistant', a.content, p.depth, 0
+                        FROM path p
+                        JOIN LATERAL (
+                          SELECT content FROM messages a
+                           WHERE a.parent_id = p.id AND a.role = 'assistant' AND a.agent = :agent
+                           ORDER BY (a.query_id IS NOT DISTINCT FROM p.query_id) DESC,
+                                    a.created_at DESC, a.id DESC
+                           LIMIT 1) a ON true
+                       WHERE p.depth > 0
+                    )
+                    SELECT role, content FROM turns ORDER BY depth, ord LIMIT :limit
                     """)
                 .param("messageId", task.messageId())
                 .param("agent", speaker)
@@ -311,11 +333,12 @@ public class QueryStore {
     UUID messageId = assistantMessageId(task.queryId(), task.agent().name());
     jdbc.sql(
             """
-            INSERT INTO messages (id, conversation_id, role, content, query_id, agent)
-            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent)
+            INSERT INTO messages (id, conversation_id, role, content, query_id, agent, parent_id)
+            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent, :parentId)
             ON CONFLICT (id) DO UPDATE SET content = excluded.content
             """)
         .param("id", messageId)
+        .param("parentId", task.messageId())
         .param("conversationId", task.conversationId())
         .param("content", content)
         .param("queryId", task.queryId())
@@ -360,6 +383,36 @@ public class QueryStore {
             """)
         .param("id", queryId)
         .update();
+    generateTitle(queryId);
+  }
+
+  /**
+   * Names an untitled conversation after the user message of its first finished query. Only a
+   * conversation without a title gets one, so a title the user set (or cleared and set again) is
+   * never overwritten, and a second call changes nothing.
+   */
+  void generateTitle(UUID queryId) {
+    jdbc.sql(
+            """
+            SELECT m.content FROM queries q
+            JOIN messages m ON m.id = q.message_id
+            JOIN conversations c ON c.id = q.conversation_id
+            WHERE q.id = :id AND c.title IS NULL
+            """)
+        .param("id", queryId)
+        .query(String.class)
+        .optional()
+        .map(ConversationTitle::from)
+        .filter(title -> !title.isEmpty())
+        .ifPresent(title ->
+            jdbc.sql(
+                    """
+                    UPDATE conversations SET title = :title, title_source = 'generated'
+                    WHERE id = (SELECT conversation_id FROM queries WHERE id = :id) AND title IS NULL
+                    """)
+                .param("title", title)
+                .param("id", queryId)
+                .update());
   }
 
   private static Instant instant(Timestamp ts) {

@@ -43,11 +43,15 @@ class QueryStoreIT {
   /** Timestamps of fixture messages: one second apart, in insertion order. */
   private Instant clock;
 
+  /** The newest fixture user message: the parent of the next ones, as api-server links them. */
+  private UUID lastUser;
+
   @BeforeEach
   void createUserAndConversation() {
     userId = UUID.randomUUID();
     conversationId = UUID.randomUUID();
     clock = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(1, ChronoUnit.HOURS);
+    lastUser = null;
     jdbc.sql("INSERT INTO users (id, email, password_hash) VALUES (:id, :email, 'x')")
         .param("id", userId)
         .param("email", "store-it-" + userId + "@example.test")
@@ -332,13 +336,73 @@ class QueryStoreIT {
     assertThat(response(done)).containsEntry("status", "COMPLETED");
   }
 
+  @Test
+  void loadContextFollowsTheBranchOfTheMessageAndTheActiveAnswerOfEachTurn() {
+    UUID first = userMessage("What is Temporal?");
+    UUID oldQuery = UUID.randomUUID();
+    assistantMessage(oldQuery, "mock/alpha", "Alpha: first try.", first);
+    AgentTask regenerated = queryFor(first, ALPHA);
+    assistantMessage(regenerated.queryId(), "mock/alpha", "Alpha: regenerated.", first);
+    UUID original = userMessage("And Redis?", first);
+    assistantMessage(UUID.randomUUID(), "mock/alpha", "Alpha: about Redis.", original);
+    // The user edits "And Redis?": a sibling with the same parent, and a query that answers it.
+    AgentTask edited = queryFor(userMessage("And PostgreSQL?", first), ALPHA);
+
+    assertThat(store.loadContext(edited, 20))
+        .containsExactly(
+            new ChatMessage(Role.SYSTEM, "You are Alpha."),
+            new ChatMessage(Role.USER, "What is Temporal?"),
+            new ChatMessage(Role.ASSISTANT, "Alpha: regenerated."),
+            new ChatMessage(Role.USER, "And PostgreSQL?"));
+    // message_created carries the branch link, so live clients can place the edit.
+    assertThat(store.findMessage(edited.messageId()).orElseThrow().parentId()).isEqualTo(first);
+    // Regenerating the first answer sees the question only, not the answer it replaces.
+    assertThat(store.loadContext(regenerated, 20))
+        .containsExactly(
+            new ChatMessage(Role.SYSTEM, "You are Alpha."),
+            new ChatMessage(Role.USER, "What is Temporal?"));
+  }
+
+  @Test
+  void finishQueryTitlesAnUntitledConversationOnceAndNeverOverwritesATitle() {
+    jdbc.sql("UPDATE conversations SET title = NULL WHERE id = :id")
+        .param("id", conversationId)
+        .update();
+    AgentTask first =
+        newQuery("  # How do   durable workflows survive a crash?\nDetails follow.", ALPHA);
+    store.finishQuery(first.queryId(), QueryStatus.COMPLETED);
+    assertThat(conversationColumn("title")).isEqualTo("How do durable workflows survive a crash?");
+    assertThat(conversationColumn("title_source")).isEqualTo("generated");
+
+    AgentTask second = newQuery("Something else entirely", ALPHA);
+    store.finishQuery(second.queryId(), QueryStatus.COMPLETED);
+    assertThat(conversationColumn("title")).isEqualTo("How do durable workflows survive a crash?");
+
+    jdbc.sql("UPDATE conversations SET title = 'Mine', title_source = 'user' WHERE id = :id")
+        .param("id", conversationId)
+        .update();
+    store.generateTitle(second.queryId());
+    assertThat(conversationColumn("title")).isEqualTo("Mine");
+  }
+
+  private String conversationColumn(String column) {
+    return jdbc.sql("SELECT " + column + " FROM conversations WHERE id = :id")
+        .param("id", conversationId)
+        .query(String.class)
+        .single();
+  }
+
   // --- fixtures -------------------------------------------------------------------------------
 
   /**
    * A user message and its PENDING query, as api-server writes them; the task of its first agent.
    */
   private AgentTask newQuery(String text, AgentSpec... agents) {
-    UUID messageId = userMessage(text);
+    return queryFor(userMessage(text), agents);
+  }
+
+  /** A PENDING query for an existing user message (a first query, or a regenerated one). */
+  private AgentTask queryFor(UUID messageId, AgentSpec... agents) {
     UUID queryId = UUID.randomUUID();
     jdbc.sql(
             """
@@ -353,29 +417,46 @@ class QueryStoreIT {
         .param("agents", toJson(List.of(agents)))
         .param("workflowId", "query-" + queryId)
         .update();
+    jdbc.sql("UPDATE messages SET query_id = :q WHERE id = :m")
+        .param("q", queryId)
+        .param("m", messageId)
+        .update();
     return new AgentTask(queryId, conversationId, messageId, agents[0], userId);
   }
 
   private UUID userMessage(String text) {
+    return userMessage(text, lastUser);
+  }
+
+  /** A user message following {@code parentId} on its branch (an edit when it has siblings). */
+  private UUID userMessage(String text, UUID parentId) {
     UUID id = UUID.randomUUID();
     jdbc.sql(
             """
-            INSERT INTO messages (id, conversation_id, role, content, created_at)
-            VALUES (:id, :conversationId, 'user', :content, :createdAt)
+            INSERT INTO messages (id, conversation_id, role, content, created_at, parent_id)
+            VALUES (:id, :conversationId, 'user', :content, :createdAt, :parentId)
             """)
         .param("id", id)
         .param("conversationId", conversationId)
         .param("content", text)
         .param("createdAt", tick())
+        .param("parentId", parentId)
         .update();
+    lastUser = id;
     return id;
   }
 
   private void assistantMessage(UUID queryId, String agent, String text) {
+    assistantMessage(queryId, agent, text, lastUser);
+  }
+
+  private void assistantMessage(UUID queryId, String agent, String text, UUID parentId) {
     jdbc.sql(
             """
-            INSERT INTO messages (id, conversation_id, role, content, query_id, agent, created_at)
-            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent, :createdAt)
+            INSERT INTO messages (id, conversation_id, role, content, query_id, agent, created_at,
+                                  parent_id)
+            VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent, :createdAt,
+                    :parentId)
             """)
         .param("id", UUID.randomUUID())
         .param("conversationId", conversationId)
@@ -383,6 +464,7 @@ class QueryStoreIT {
         .param("queryId", queryId)
         .param("agent", agent)
         .param("createdAt", tick())
+        .param("parentId", parentId)
         .update();
   }
 
