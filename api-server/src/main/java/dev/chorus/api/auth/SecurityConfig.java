@@ -2,6 +2,7 @@ package dev.chorus.api.auth;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.api.common.Problems;
+import jakarta.servlet.DispatcherType;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpStatus;
@@ -33,7 +34,10 @@ class SecurityConfig {
         .logout(AbstractHttpConfigurer::disable)
         .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
         .authorizeHttpRequests(a ->
-            a.requestMatchers("/api/auth/register", "/api/auth/login", "/ws", "/error")
+            // An SSE response's async dispatch (its end) was authorized when the request began.
+            a.dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR)
+                .permitAll()
+                .requestMatchers("/api/auth/register", "/api/auth/login", "/ws", "/error")
                 .permitAll()
                 .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info")
                 .permitAll()
