@@ -60,6 +60,33 @@ public final class ChorusProcesses {
     return apiPort;
   }
 
+  /** The Redis key prefix both processes use (each run has its own). */
+  public String keyPrefix() {
+    return env.get("CHORUS_KEY_PREFIX");
+  }
+
+  /**
+   * Starts one more api-server (same jar and environment, its own port) against the same
+   * PostgreSQL, Redis and Temporal, as a scaled-out deployment runs; stopped with the others.
+   */
+  public synchronized int startExtraApi() {
+    int port = freePort();
+    try {
+      launch(
+          "api-server-" + port,
+          System.getProperty("chorus.e2e.apiJar"),
+          false,
+          Map.of("PORT", Integer.toString(port)));
+      awaitHealthy("api-server-" + port, port);
+      return port;
+    } catch (IOException e) {
+      throw new AssertionError("could not start another api-server", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
   public FakeLlm fakeLlm() {
     return fakeLlm;
   }
@@ -273,6 +300,11 @@ public final class ChorusProcesses {
   }
 
   private Process launch(String name, String jar, boolean append) throws IOException {
+    return launch(name, jar, append, Map.of());
+  }
+
+  private Process launch(String name, String jar, boolean append, Map<String, String> overrides)
+      throws IOException {
     if (jar == null || !Files.exists(Path.of(jar))) {
       throw new AssertionError(
           name + " jar not found at " + jar + ": run the full build (infra/test.sh or mvn verify)");
@@ -285,6 +317,7 @@ public final class ChorusProcesses {
             .redirectOutput(
                 append ? ProcessBuilder.Redirect.appendTo(file) : ProcessBuilder.Redirect.to(file));
     builder.environment().putAll(env);
+    builder.environment().putAll(overrides);
     Process process = builder.start();
     processes.add(process);
     return process;
