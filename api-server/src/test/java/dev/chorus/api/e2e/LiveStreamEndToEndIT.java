@@ -58,24 +58,15 @@ class LiveStreamEndToEndIT {
     UUID conversationId = api.createConversation(token);
     try (var first = new WsClient(processes.apiPort(), token);
         var second = new WsClient(secondPort, token)) {
-      for (WsClient ws : List.of(first, second)) {
-        ws.await("ready", Duration.ofSeconds(10));
-        ws.send(Map.of("type", "subscribe", "conversationId", conversationId.toString()));
-        ws.await("subscribed", Duration.ofSeconds(10));
-      }
-      var sent =
-          api.call(
-              "POST",
-              "/api/conversations/" + conversationId + "/messages",
-              token,
-              Map.of(
-                  "content",
-                  "Both servers, please",
-                  "agents",
-                  List.of(
-                      Map.of("provider", "mock", "model", "m1", "name", "one"),
-                      Map.of("provider", "mock", "model", "m2", "name", "two"))));
-      assertThat(sent.status()).isEqualTo(202);
+      first.subscribeConversation(conversationId);
+      second.subscribeConversation(conversationId);
+      api.sendMessage(
+          token,
+          conversationId,
+          "Both servers, please",
+          List.of(
+              Map.of("provider", "mock", "model", "m1", "name", "one"),
+              Map.of("provider", "mock", "model", "m2", "name", "two")));
 
       List<String> seenByFirst = idsAndTypes(first.collectUntil(LiveStreamEndToEndIT::isEnd, WAIT));
       List<String> seenBySecond =
@@ -127,20 +118,13 @@ class LiveStreamEndToEndIT {
     UUID conversationId = api.createConversation(token);
     String agent = "fakeai/" + model;
     try (var ws = new WsClient(processes.apiPort(), token)) {
-      ws.await("ready", Duration.ofSeconds(10));
-      ws.send(Map.of("type", "subscribe", "conversationId", conversationId.toString()));
-      ws.await("subscribed", Duration.ofSeconds(10));
+      ws.subscribeConversation(conversationId);
       var sent =
-          api.call(
-              "POST",
-              "/api/conversations/" + conversationId + "/messages",
+          api.sendMessage(
               token,
-              Map.of(
-                  "content",
-                  "Slowly",
-                  "agents",
-                  List.of(Map.of("provider", "fakeai", "model", model))));
-      assertThat(sent.status()).isEqualTo(202);
+              conversationId,
+              "Slowly",
+              List.of(Map.of("provider", "fakeai", "model", model)));
       String queryId = sent.body().at("/query/id").asText();
       try (var sse =
           new SseClient(processes.apiPort(), token, "/api/queries/" + queryId + "/events", null)) {

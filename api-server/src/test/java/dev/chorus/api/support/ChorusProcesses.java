@@ -32,6 +32,9 @@ public final class ChorusProcesses {
   /** The server-owned key of provider {@code fakeai}. */
   public static final String FAKEAI_SERVER_KEY = "sk-server-owned-e2e-0123456789";
 
+  private static final Duration START_TIMEOUT =
+      Duration.ofSeconds(Long.getLong("chorus.e2e.start-timeout-seconds", 300));
+
   private static ChorusProcesses instance;
 
   private final List<Process> processes = new ArrayList<>();
@@ -330,7 +333,8 @@ public final class ChorusProcesses {
                 URI.create("http://127.0.0.1:" + port + "/actuator/health/readiness"))
             .timeout(Duration.ofSeconds(2))
             .build();
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    // A loaded machine (parallel builds on few cores) can take minutes to start a JVM.
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       for (Process p : processes) {
         if (!p.isAlive()) {
@@ -348,7 +352,11 @@ public final class ChorusProcesses {
       TimeUnit.MILLISECONDS.sleep(250);
     }
     throw new AssertionError(
-        name + " not healthy in 120 s; see " + LOGS.resolve(name + ".log").toAbsolutePath());
+        name
+            + " not healthy in "
+            + START_TIMEOUT.toSeconds()
+            + " s; see "
+            + LOGS.resolve(name + ".log").toAbsolutePath());
   }
 
   private static int freePort() {
