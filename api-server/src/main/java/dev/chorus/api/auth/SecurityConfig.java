@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.api.ratelimit.RateLimitProperties;
 import dev.chorus.api.ratelimit.RateLimiter;
 import dev.chorus.api.ratelimit.RequestRateLimitFilter;
+import jakarta.servlet.DispatcherType;
 import java.util.List;
 import java.util.Map;
 import org.springframework.context.annotation.Bean;
@@ -86,7 +87,10 @@ class SecurityConfig {
         .logout(AbstractHttpConfigurer::disable)
         .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
         .authorizeHttpRequests(a ->
-            a.requestMatchers("/api/auth/register", "/api/auth/login", "/ws", "/error")
+            // An SSE response's async dispatch (its end) was authorized when the request began.
+            a.dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR)
+                .permitAll()
+                .requestMatchers("/api/auth/register", "/api/auth/login", "/ws", "/error")
                 .permitAll()
                 // Probes and the scraper carry no user token; bind the port privately (or set
                 // management.server.port) where the network is not trusted.

@@ -10,12 +10,19 @@ import java.util.UUID;
 public record RelayedEvent(
     UUID queryId, UUID conversationId, String id, String json, boolean last) {
 
+  private static final String TYPE_FIELD = "\"type\":\"";
   private static final String LAST_TYPE = "{\"type\":\"query_completed\"";
 
-  static RelayedEvent of(UUID queryId, UUID conversationId, String id, String stored) {
+  public static RelayedEvent of(UUID queryId, UUID conversationId, String id, String stored) {
     // Stored events are JSON objects written by Jackson with "type" first; prepend the id.
     String wire = "{\"id\":\"" + id + "\"," + stored.substring(1);
     return new RelayedEvent(queryId, conversationId, id, wire, stored.startsWith(LAST_TYPE));
+  }
+
+  /** The event's {@code type} (stored events carry it first, right after the id). */
+  public String type() {
+    int start = json.indexOf(TYPE_FIELD) + TYPE_FIELD.length();
+    return json.substring(start, json.indexOf('"', start));
   }
 
   /** Orders Redis stream ids ("millis-seq"); null sorts first. */

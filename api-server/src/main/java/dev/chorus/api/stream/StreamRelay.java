@@ -2,6 +2,7 @@ package dev.chorus.api.stream;
 
 import dev.chorus.api.query.QueryStore;
 import dev.chorus.model.stream.RedisKeys;
+import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
@@ -10,8 +11,10 @@ import io.lettuce.core.XReadArgs.StreamOffset;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -32,6 +35,7 @@ import org.springframework.stereotype.Component;
 public class StreamRelay implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(StreamRelay.class);
   private static final String START = "0-0";
+  private static final Duration SWEEP_EVERY = Duration.ofSeconds(30);
 
   private record Watched(UUID queryId, UUID conversationId, String cursor) {}
 
@@ -75,6 +79,24 @@ public class StreamRelay implements SmartLifecycle {
     return events;
   }
 
+  /** True while Redis holds the query's stream (false once it expired or Redis lost it). */
+  public boolean exists(UUID queryId) {
+    return commands.sync().exists(keys.queryStream(queryId)) > 0;
+  }
+
+  /** True when the newest entry of the query's stream is its last event. */
+  public boolean endsWithLast(UUID queryId) {
+    var newest =
+        commands.sync().xrevrange(keys.queryStream(queryId), Range.create("-", "+"), Limit.from(1));
+    return !newest.isEmpty()
+        && RelayedEvent.of(
+                queryId,
+                null,
+                newest.getFirst().getId(),
+                newest.getFirst().getBody().get(RedisKeys.EVENT_FIELD))
+            .last();
+  }
+
   /** Starts reading a query's stream from its beginning, unless it is read already. */
   public void watch(UUID queryId, UUID conversationId) {
     watched.putIfAbsent(keys.queryStream(queryId), new Watched(queryId, conversationId, START));
@@ -86,10 +108,7 @@ public class StreamRelay implements SmartLifecycle {
     reader = client.connect();
     // Take the announcement cursor before reading PostgreSQL, so no query falls between the two.
     var last =
-        commands
-            .sync()
-            .xrevrange(
-                keys.queryAnnouncements(), Range.create("-", "+"), io.lettuce.core.Limit.from(1));
+        commands.sync().xrevrange(keys.queryAnnouncements(), Range.create("-", "+"), Limit.from(1));
     announceCursor = last.isEmpty() ? START : last.getFirst().getId();
     for (var active : queries.allActiveQueries()) {
       watch(active.queryId(), active.conversationId());
@@ -99,9 +118,14 @@ public class StreamRelay implements SmartLifecycle {
   }
 
   private void loop() {
+    long nextSweep = System.nanoTime() + SWEEP_EVERY.toNanos();
     while (running) {
       try {
         readOnce();
+        if (System.nanoTime() - nextSweep > 0) {
+          nextSweep = System.nanoTime() + SWEEP_EVERY.toNanos();
+          sweep();
+        }
       } catch (RuntimeException e) {
         if (!running) {
           return;
@@ -110,6 +134,28 @@ public class StreamRelay implements SmartLifecycle {
         sleepQuietly(Duration.ofMillis(500));
       }
     }
+  }
+
+  /**
+   * Stops watching streams that are gone from Redis (expired or lost) of queries PostgreSQL says
+   * are finished: their {@code query_completed} will never come, and subscribers get the final
+   * state from PostgreSQL instead.
+   */
+  private void sweep() {
+    Set<UUID> active = new HashSet<>();
+    for (var query : queries.allActiveQueries()) {
+      active.add(query.queryId());
+    }
+    watched.forEach((key, w) -> {
+      if (!active.contains(w.queryId()) && commands.sync().exists(key) == 0) {
+        watched.remove(key);
+      }
+    });
+  }
+
+  /** How many query streams the relay reads now. */
+  public int watchedStreams() {
+    return watched.size();
   }
 
   private void readOnce() {

@@ -1,44 +1,43 @@
 package dev.chorus.api.ws;
 
 import dev.chorus.api.auth.CurrentUser;
-import dev.chorus.api.stream.RelayedEvent;
+import dev.chorus.api.stream.OutboundLimits;
+import dev.chorus.api.stream.Subscriber;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.web.socket.CloseStatus;
 import org.springframework.web.socket.TextMessage;
 import org.springframework.web.socket.WebSocketSession;
 
 /**
- * One WebSocket client. Keeps, per query, the id of the last event it was sent: an event at or
- * before it is dropped, so catch-up and live relay can overlap and the client still gets every
- * event once, in order.
+ * One WebSocket client. Frames are queued and written by the {@link Subscriber} machinery, so a
+ * client that stops reading is closed with {@link #SLOW_CONSUMER} instead of growing memory.
  */
-final class ClientConnection {
+final class ClientConnection extends Subscriber {
+  /** The close code of a client that fell behind: it reconnects and subscribes with its last id. */
+  static final CloseStatus SLOW_CONSUMER =
+      new CloseStatus(4008, "slow consumer, resume with after");
+
   private final WebSocketSession session;
   private volatile CurrentUser user;
   // False for a read-only personal access token: it may subscribe, not send or cancel.
   private volatile boolean canWrite = true;
-  private final Map<UUID, String> cursors = new HashMap<>();
-
-  /** Live events of queries whose replay is being read, held until the replay is sent. */
-  private final Map<UUID, List<RelayedEvent>> held = new HashMap<>();
-
-  final Set<UUID> conversations = ConcurrentHashMap.newKeySet();
-  final Set<UUID> queries = ConcurrentHashMap.newKeySet();
 
   ClientConnection(WebSocketSession session, CurrentUser user) {
+    super(OutboundLimits.DEFAULT);
     this.session = session;
     this.user = user;
   }
 
-  String id() {
+  @Override
+  public String id() {
     return session.getId();
+  }
+
+  @Override
+  public UUID userId() {
+    CurrentUser current = user;
+    return current == null ? null : current.id();
   }
 
   CurrentUser user() {
@@ -54,74 +53,28 @@ final class ClientConnection {
     this.user = authenticated;
   }
 
-  boolean wants(RelayedEvent event) {
-    return queries.contains(event.queryId()) || conversations.contains(event.conversationId());
-  }
-
-  /** Sends an event unless the client has it already (or holds it while a replay is read). */
-  synchronized void deliver(RelayedEvent event) {
-    List<RelayedEvent> holding = held.get(event.queryId());
-    if (holding != null) {
-      holding.add(event);
-      return;
-    }
-    sendOnce(event);
-  }
-
-  private void sendOnce(RelayedEvent event) {
-    String cursor = cursors.get(event.queryId());
-    if (cursor != null && RelayedEvent.compareIds(event.id(), cursor) <= 0) {
-      return;
-    }
-    send(event.json());
-    if (event.last()) {
-      cursors.remove(event.queryId());
-    } else {
-      cursors.put(event.queryId(), event.id());
+  @Override
+  protected void write(Outbound item) throws IOException {
+    if (item.text() != null) {
+      session.sendMessage(new TextMessage(item.text()));
     }
   }
 
-  /**
-   * Starts holding the query's live events: call before subscribing and reading the replay, so an
-   * event that arrives meanwhile neither races ahead of the replay nor is lost. The relay thread
-   * never waits for the replay's Redis read.
-   */
-  synchronized void holdLive(UUID queryId) {
-    held.putIfAbsent(queryId, new ArrayList<>());
+  @Override
+  protected void closeSlow() {
+    close(SLOW_CONSUMER);
   }
 
-  /**
-   * Raises the query's cursor to {@code after}, sends what the stream holds beyond it, then the
-   * live events held meanwhile; the cursor drops whatever the replay already sent.
-   */
-  synchronized void catchUp(UUID queryId, String after, Iterable<RelayedEvent> fromStream) {
-    List<RelayedEvent> heldLive = held.remove(queryId);
-    if (after != null) {
-      String cursor = cursors.get(queryId);
-      if (cursor == null || RelayedEvent.compareIds(after, cursor) > 0) {
-        cursors.put(queryId, after);
-      }
-    }
-    for (RelayedEvent event : fromStream) {
-      sendOnce(event);
-    }
-    if (heldLive != null) {
-      heldLive.forEach(this::sendOnce);
-    }
-  }
-
-  void send(String json) {
-    try {
-      session.sendMessage(new TextMessage(json));
-    } catch (IOException | IllegalStateException e) {
-      close(CloseStatus.SESSION_NOT_RELIABLE);
-    }
+  @Override
+  protected void abort() {
+    close(CloseStatus.SESSION_NOT_RELIABLE);
   }
 
   void close(CloseStatus status) {
+    markClosed();
     try {
       session.close(status);
-    } catch (IOException ignored) {
+    } catch (IOException | IllegalStateException ignored) {
       // Already gone.
     }
   }

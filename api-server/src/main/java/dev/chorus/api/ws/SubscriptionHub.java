@@ -2,39 +2,98 @@ package dev.chorus.api.ws;
 
 import dev.chorus.api.query.QueryStore;
 import dev.chorus.api.stream.RelayedEvent;
+import dev.chorus.api.stream.StoredFinalEvents;
+import dev.chorus.api.stream.StreamProperties;
 import dev.chorus.api.stream.StreamRelay;
+import dev.chorus.api.stream.Subscriber;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
-/** Routes relayed query events to the connections subscribed to their query or conversation. */
+/**
+ * Routes relayed query events to the subscribers (WebSocket connections and SSE responses) of their
+ * query or conversation. Subscribers are indexed by both, so an event touches only the clients that
+ * want it. When Redis no longer holds a finished query's stream, the subscriber gets the final
+ * state from PostgreSQL instead.
+ */
 @Component
-class SubscriptionHub {
-  private final Map<String, ClientConnection> connections = new ConcurrentHashMap<>();
+public class SubscriptionHub {
+  private final Map<String, Subscriber> subscribers = new ConcurrentHashMap<>();
+  private final Map<UUID, Set<Subscriber>> byQuery = new ConcurrentHashMap<>();
+  private final Map<UUID, Set<Subscriber>> byConversation = new ConcurrentHashMap<>();
   private final StreamRelay relay;
   private final QueryStore queries;
+  private final StoredFinalEvents stored;
+  private final StreamProperties properties;
 
-  SubscriptionHub(StreamRelay relay, QueryStore queries) {
+  SubscriptionHub(
+      StreamRelay relay,
+      QueryStore queries,
+      StoredFinalEvents stored,
+      StreamProperties properties) {
     this.relay = relay;
     this.queries = queries;
+    this.stored = stored;
+    this.properties = properties;
     relay.addListener(this::dispatch);
   }
 
-  void add(ClientConnection connection) {
-    connections.put(connection.id(), connection);
+  public void add(Subscriber subscriber) {
+    subscriber.limits(properties.clientLimits());
+    subscribers.put(subscriber.id(), subscriber);
   }
 
-  void remove(ClientConnection connection) {
-    connections.remove(connection.id());
+  public void remove(Subscriber subscriber) {
+    subscriber.markClosed();
+    subscribers.remove(subscriber.id());
+    subscriber.queries.forEach(q -> unindex(byQuery, q, subscriber));
+    subscriber.conversations.forEach(c -> unindex(byConversation, c, subscriber));
+  }
+
+  /** Subscribers of this process still being served (a client cut off no longer counts). */
+  public int size() {
+    int open = 0;
+    for (Subscriber subscriber : subscribers.values()) {
+      if (!subscriber.isClosed()) {
+        open++;
+      }
+    }
+    return open;
+  }
+
+  /** Characters queued for all subscribers and not yet written. */
+  public long queuedChars() {
+    long total = 0;
+    for (Subscriber subscriber : subscribers.values()) {
+      total += subscriber.queuedChars();
+    }
+    return total;
   }
 
   private void dispatch(RelayedEvent event) {
-    for (ClientConnection connection : connections.values()) {
-      if (connection.wants(event)) {
-        connection.deliver(event);
+    Set<Subscriber> ofQuery = byQuery.get(event.queryId());
+    Set<Subscriber> ofConversation = byConversation.get(event.conversationId());
+    if (ofQuery != null) {
+      for (Subscriber subscriber : ofQuery) {
+        if (subscriber.wants(event)) {
+          subscriber.deliver(event);
+        }
       }
+    }
+    if (ofConversation != null) {
+      for (Subscriber subscriber : ofConversation) {
+        // Subscribed to both: the query's set delivered it already.
+        if ((ofQuery == null || !ofQuery.contains(subscriber)) && subscriber.wants(event)) {
+          subscriber.deliver(event);
+        }
+      }
+    }
+    if (event.last()) {
+      // A finished query gets no more events: its query-only subscribers need no index entry.
+      byQuery.remove(event.queryId());
     }
   }
 
@@ -42,32 +101,76 @@ class SubscriptionHub {
    * Subscribes to a conversation: later queries arrive live, and unfinished ones are replayed from
    * their start so the client sees each running answer whole.
    */
-  void subscribeConversation(ClientConnection connection, UUID conversationId) {
+  public void subscribeConversation(Subscriber subscriber, UUID conversationId) {
     List<UUID> active = queries.activeQueryIds(conversationId);
-    active.forEach(connection::holdLive);
-    connection.conversations.add(conversationId);
+    active.forEach(subscriber::holdLive);
+    subscriber.conversations.add(conversationId);
+    index(byConversation, conversationId, subscriber);
     for (UUID queryId : active) {
       relay.watch(queryId, conversationId);
-      replay(connection, queryId, conversationId, null);
+      replay(subscriber, queryId, conversationId, null);
     }
   }
 
   /** Subscribes to one query, replaying what the client missed after {@code after}. */
-  void subscribeQuery(
-      ClientConnection connection, UUID queryId, UUID conversationId, String after) {
-    connection.holdLive(queryId);
-    connection.queries.add(queryId);
-    replay(connection, queryId, conversationId, after);
+  public void subscribeQuery(
+      Subscriber subscriber, UUID queryId, UUID conversationId, String after) {
+    subscriber.holdLive(queryId);
+    subscriber.queries.add(queryId);
+    index(byQuery, queryId, subscriber);
+    replay(subscriber, queryId, conversationId, after);
   }
 
-  /** Sends the replay, then the live events held meanwhile; never leaves live events held. */
-  private void replay(
-      ClientConnection connection, UUID queryId, UUID conversationId, String after) {
-    List<RelayedEvent> fromStream = List.of();
+  public void unsubscribeQuery(Subscriber subscriber, UUID queryId) {
+    subscriber.queries.remove(queryId);
+    unindex(byQuery, queryId, subscriber);
+  }
+
+  public void unsubscribeConversation(Subscriber subscriber, UUID conversationId) {
+    subscriber.conversations.remove(conversationId);
+    unindex(byConversation, conversationId, subscriber);
+  }
+
+  /**
+   * Sends the replay, then the live events held meanwhile; never leaves live events held. Without a
+   * stream in Redis, a finished query replays from PostgreSQL and a running one waits for the
+   * worker's next event (the relay reads its stream again once it reappears).
+   */
+  private void replay(Subscriber subscriber, UUID queryId, UUID conversationId, String after) {
+    List<RelayedEvent> events = List.of();
+    boolean hadLast = false;
     try {
-      fromStream = relay.range(queryId, conversationId, after);
+      events = relay.range(queryId, conversationId, after);
+      if (events.stream().noneMatch(RelayedEvent::last)) {
+        if (!relay.exists(queryId)) {
+          var query = queries.findQuery(subscriber.userId(), queryId);
+          if (query.isPresent() && query.get().status().isFinal()) {
+            events = stored.of(query.get());
+          } else {
+            relay.watch(queryId, conversationId);
+          }
+        } else if (events.isEmpty() && relay.endsWithLast(queryId)) {
+          hadLast = true;
+        }
+      }
     } finally {
-      connection.catchUp(queryId, after, fromStream);
+      subscriber.catchUp(queryId, after, events);
     }
+    if (hadLast) {
+      subscriber.alreadyFinished(queryId);
+    }
+  }
+
+  private static void index(Map<UUID, Set<Subscriber>> index, UUID key, Subscriber subscriber) {
+    index.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(subscriber);
+  }
+
+  private static void unindex(Map<UUID, Set<Subscriber>> index, UUID key, Subscriber subscriber) {
+    index.computeIfPresent(
+        key,
+        (k, set) -> {
+          set.remove(subscriber);
+          return set.isEmpty() ? null : set;
+        });
   }
 }

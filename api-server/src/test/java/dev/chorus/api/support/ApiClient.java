@@ -80,6 +80,21 @@ public final class ApiClient {
     return response.body().get("token").asText();
   }
 
+  /** Sends a message asked of {@code agents}; fails unless it is accepted (202). */
+  public Response sendMessage(
+      String token, UUID conversationId, String content, java.util.List<?> agents) {
+    var response =
+        call(
+            "POST",
+            "/api/conversations/" + conversationId + "/messages",
+            token,
+            java.util.Map.of("content", content, "agents", agents));
+    if (response.status() != 202) {
+      throw new AssertionError("send message failed: " + response);
+    }
+    return response;
+  }
+
   public UUID createConversation(String token) {
     var response = call("POST", "/api/conversations", token, java.util.Map.of("title", "test"));
     if (response.status() != 201) {

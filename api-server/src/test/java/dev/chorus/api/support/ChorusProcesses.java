@@ -32,6 +32,9 @@ public final class ChorusProcesses {
   /** The server-owned key of provider {@code fakeai}. */
   public static final String FAKEAI_SERVER_KEY = "sk-server-owned-e2e-0123456789";
 
+  private static final Duration START_TIMEOUT =
+      Duration.ofSeconds(Long.getLong("chorus.e2e.start-timeout-seconds", 300));
+
   private static ChorusProcesses instance;
 
   private final List<Process> processes = new ArrayList<>();
@@ -58,6 +61,33 @@ public final class ChorusProcesses {
 
   public int apiPort() {
     return apiPort;
+  }
+
+  /** The Redis key prefix both processes use (each run has its own). */
+  public String keyPrefix() {
+    return env.get("CHORUS_KEY_PREFIX");
+  }
+
+  /**
+   * Starts one more api-server (same jar and environment, its own port) against the same
+   * PostgreSQL, Redis and Temporal, as a scaled-out deployment runs; stopped with the others.
+   */
+  public synchronized int startExtraApi() {
+    int port = freePort();
+    try {
+      launch(
+          "api-server-" + port,
+          System.getProperty("chorus.e2e.apiJar"),
+          false,
+          Map.of("PORT", Integer.toString(port)));
+      awaitHealthy("api-server-" + port, port);
+      return port;
+    } catch (IOException e) {
+      throw new AssertionError("could not start another api-server", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   public FakeLlm fakeLlm() {
@@ -273,6 +303,11 @@ public final class ChorusProcesses {
   }
 
   private Process launch(String name, String jar, boolean append) throws IOException {
+    return launch(name, jar, append, Map.of());
+  }
+
+  private Process launch(String name, String jar, boolean append, Map<String, String> overrides)
+      throws IOException {
     if (jar == null || !Files.exists(Path.of(jar))) {
       throw new AssertionError(
           name + " jar not found at " + jar + ": run the full build (infra/test.sh or mvn verify)");
@@ -285,6 +320,7 @@ public final class ChorusProcesses {
             .redirectOutput(
                 append ? ProcessBuilder.Redirect.appendTo(file) : ProcessBuilder.Redirect.to(file));
     builder.environment().putAll(env);
+    builder.environment().putAll(overrides);
     Process process = builder.start();
     processes.add(process);
     return process;
@@ -297,7 +333,8 @@ public final class ChorusProcesses {
                 URI.create("http://127.0.0.1:" + port + "/actuator/health/readiness"))
             .timeout(Duration.ofSeconds(2))
             .build();
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    // A loaded machine (parallel builds on few cores) can take minutes to start a JVM.
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       for (Process p : processes) {
         if (!p.isAlive()) {
@@ -315,7 +352,11 @@ public final class ChorusProcesses {
       TimeUnit.MILLISECONDS.sleep(250);
     }
     throw new AssertionError(
-        name + " not healthy in 120 s; see " + LOGS.resolve(name + ".log").toAbsolutePath());
+        name
+            + " not healthy in "
+            + START_TIMEOUT.toSeconds()
+            + " s; see "
+            + LOGS.resolve(name + ".log").toAbsolutePath());
   }
 
   private static int freePort() {

@@ -38,6 +38,14 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
   }
 
+  /** Waits for {@code ready}, subscribes to the conversation and waits for the ack. */
+  public WsClient subscribeConversation(java.util.UUID conversationId) {
+    await("ready", Duration.ofSeconds(10));
+    send(java.util.Map.of("type", "subscribe", "conversationId", conversationId.toString()));
+    await("subscribed", Duration.ofSeconds(10));
+    return this;
+  }
+
   /** The next event, failing after {@code timeout}. */
   public JsonNode next(Duration timeout) {
     try {

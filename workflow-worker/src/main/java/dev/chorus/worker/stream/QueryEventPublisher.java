@@ -38,7 +38,13 @@ public class QueryEventPublisher {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialize " + event.getClass().getSimpleName(), e);
     }
-    return add(keys.queryStream(event.queryId()), Map.of(RedisKeys.EVENT_FIELD, payload));
+    String key = keys.queryStream(event.queryId());
+    RecordId id = add(key, Map.of(RedisKeys.EVENT_FIELD, payload));
+    if (event instanceof QueryEvent.MessageCreated) {
+      // The first event of a query: a stream whose query never finishes still goes away.
+      redis.expire(key, properties.maxLifetime());
+    }
+    return id;
   }
 
   /** Tells every api-server relay that a query's stream exists, so it starts reading it. */

@@ -8,9 +8,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param keyPrefix prefix of every Redis key (api-server must use the same)
  * @param maxLength approximate cap on the entries of one query stream
  * @param retainAfterCompletion how long a finished query's stream stays in Redis for late readers
+ *     (after that, subscribers get the final state from PostgreSQL)
+ * @param maxLifetime a backstop expiry set when a query's stream begins, for a query that never
+ *     finishes (its workflow terminated by an operator); longer than any query may run
  */
 @ConfigurationProperties("chorus.stream")
 public record StreamProperties(
     @DefaultValue("chorus") String keyPrefix,
     @DefaultValue("20000") long maxLength,
-    @DefaultValue("15m") Duration retainAfterCompletion) {}
+    @DefaultValue("15m") Duration retainAfterCompletion,
+    @DefaultValue("24h") Duration maxLifetime) {}

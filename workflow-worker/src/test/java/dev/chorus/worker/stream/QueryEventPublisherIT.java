@@ -135,4 +135,23 @@ class QueryEventPublisherIT {
     assertThat(redis.getExpire(key, TimeUnit.SECONDS)).isBetween(80L, 90L);
     assertThat(redis.hasKey(keys.queryAnnouncements())).isFalse();
   }
+
+  @Test
+  void theFirstEventOfAQuerySetsABackstopExpiry() {
+    publisher.publish(
+        new QueryEvent.MessageCreated(
+            queryId,
+            conversationId,
+            new dev.chorus.model.api.MessageView(
+                UUID.randomUUID(),
+                conversationId,
+                dev.chorus.model.api.MessageRole.USER,
+                "hi",
+                null,
+                null,
+                java.time.Instant.now())));
+    long ttl = redis.getExpire(keys.queryStream(queryId), TimeUnit.SECONDS);
+    assertThat(ttl).isGreaterThan(properties.retainAfterCompletion().toSeconds());
+    assertThat(ttl).isLessThanOrEqualTo(properties.maxLifetime().toSeconds());
+  }
 }
