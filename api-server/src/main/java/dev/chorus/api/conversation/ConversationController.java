@@ -4,9 +4,11 @@ import dev.chorus.api.auth.CurrentUser;
 import dev.chorus.api.common.Cursor;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.common.Page;
+import dev.chorus.api.notify.UserEvents;
 import dev.chorus.api.query.AgentPolicy;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
+import dev.chorus.model.notify.UserEvent;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Size;
 import java.util.List;
@@ -29,10 +31,12 @@ class ConversationController {
 
   private final ConversationStore store;
   private final AgentPolicy agents;
+  private final UserEvents userEvents;
 
-  ConversationController(ConversationStore store, AgentPolicy agents) {
+  ConversationController(ConversationStore store, AgentPolicy agents, UserEvents userEvents) {
     this.store = store;
     this.agents = agents;
+    this.userEvents = userEvents;
   }
 
   @PostMapping
@@ -45,7 +49,9 @@ class ConversationController {
         body == null || body.agents() == null || body.agents().isEmpty()
             ? List.of()
             : agents.normalize(user.id(), body.agents());
-    return store.insert(user.id(), title, chosen);
+    ConversationView created = store.insert(user.id(), title, chosen);
+    userEvents.publish(user.id(), new UserEvent.ConversationCreated(created));
+    return created;
   }
 
   @GetMapping

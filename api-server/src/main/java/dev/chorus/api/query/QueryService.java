@@ -3,10 +3,12 @@ package dev.chorus.api.query;
 import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.conversation.ConversationStore;
+import dev.chorus.api.notify.UserEvents;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
+import dev.chorus.model.notify.UserEvent;
 import dev.chorus.model.workflow.ChatQueryInput;
 import dev.chorus.model.workflow.DebateNames;
 import dev.chorus.model.workflow.QueryPolicy;
@@ -33,18 +35,21 @@ public class QueryService {
   private final AgentPolicy agents;
   private final WorkflowLauncher launcher;
   private final TransactionTemplate tx;
+  private final UserEvents userEvents;
 
   QueryService(
       QueryStore queries,
       ConversationStore conversations,
       AgentPolicy agents,
       WorkflowLauncher launcher,
-      TransactionTemplate tx) {
+      TransactionTemplate tx,
+      UserEvents userEvents) {
     this.queries = queries;
     this.conversations = conversations;
     this.agents = agents;
     this.launcher = launcher;
     this.tx = tx;
+    this.userEvents = userEvents;
   }
 
   public Sent send(
@@ -116,6 +121,9 @@ public class QueryService {
       // A concurrent request with the same Idempotency-Key won; answer with its result.
       return replay(userId, queries.queryIdForKey(userId, idempotencyKey).orElseThrow());
     }
+    // Before the start, so the owner's lists see PENDING before the worker's RUNNING.
+    userEvents.publish(
+        userId, new UserEvent.QueryStatusChanged(queryId, conversationId, sent.query().status()));
     launcher.start(
         new ChatQueryInput(queryId, conversationId, userId, sent.message().id(), chosen, policy));
     return sent;

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.web.socket.CloseStatus;
+import org.springframework.web.socket.PingMessage;
 import org.springframework.web.socket.TextMessage;
 import org.springframework.web.socket.WebSocketSession;
 
@@ -116,6 +117,15 @@ final class ClientConnection {
       session.close(status);
     } catch (IOException ignored) {
       // Already gone.
+    }
+  }
+
+  /** A WebSocket ping; browsers answer it with a pong by themselves. */
+  void ping() {
+    try {
+      session.sendMessage(new PingMessage());
+    } catch (IOException | IllegalStateException e) {
+      close(CloseStatus.SESSION_NOT_RELIABLE);
     }
   }
 }

@@ -21,4 +21,12 @@ public record RedisKeys(String prefix) {
   public String queryAnnouncements() {
     return prefix + ":queries";
   }
+
+  /**
+   * The pub/sub channel of one user's notices (conversation list, query status, typing). Pub/sub
+   * ignores the Redis database number, so the prefix is what keeps deployments apart.
+   */
+  public String userChannel(UUID userId) {
+    return prefix + ":u:" + userId + ":notices";
+  }
 }

@@ -4,6 +4,7 @@ import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.workflow.AgentTask;
 import dev.chorus.model.workflow.QueryLifecycleActivities;
+import dev.chorus.worker.notify.UserNotices;
 import dev.chorus.worker.stream.QueryEventPublisher;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.spring.boot.ActivityImpl;
@@ -15,10 +16,13 @@ import org.springframework.stereotype.Component;
 public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
   private final QueryStore store;
   private final QueryEventPublisher events;
+  private final UserNotices notices;
 
-  public QueryLifecycleActivitiesImpl(QueryStore store, QueryEventPublisher events) {
+  public QueryLifecycleActivitiesImpl(
+      QueryStore store, QueryEventPublisher events, UserNotices notices) {
     this.store = store;
     this.events = events;
+    this.notices = notices;
   }
 
   /**
@@ -42,7 +46,9 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
     events.publish(
         new QueryEvent.QueryStarted(
             queryId, query.conversationId(), query.withStatus(QueryStatus.RUNNING)));
-    store.markRunning(queryId);
+    if (store.markRunning(queryId)) {
+      notices.queryStatus(queryId, query.conversationId(), QueryStatus.RUNNING);
+    }
   }
 
   @Override
@@ -68,5 +74,6 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
     store.finishQuery(queryId, status);
     events.publish(new QueryEvent.QueryCompleted(queryId, conversationId, status));
     events.expireLater(queryId);
+    notices.queryStatus(queryId, conversationId, status);
   }
 }
