@@ -9,6 +9,7 @@ import dev.chorus.model.stream.RedisKeys;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -32,6 +33,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class UserEvents implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(UserEvents.class);
+  private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(5);
 
   /** Receives a user's notices; {@code wireJson} is the event as sent to a client. */
   @FunctionalInterface
@@ -105,7 +107,14 @@ public class UserEvents implements SmartLifecycle {
     if (forUser.isEmpty()) {
       String channel = keys.userChannel(userId);
       channels.put(channel, userId);
-      subscriber.sync().subscribe(channel);
+      try {
+        subscriber.sync().subscribe(channel);
+      } catch (RuntimeException e) {
+        // Not subscribed: leave no trace, so the next session of the user tries again.
+        channels.remove(channel);
+        listeners.remove(userId);
+        throw e;
+      }
     }
     forUser.add(listener);
     return () -> unlisten(userId, listener);
@@ -154,6 +163,8 @@ public class UserEvents implements SmartLifecycle {
   @Override
   public void start() {
     var connection = client.connectPubSub();
+    // A session's auth waits for its subscription; with Redis away it fails fast instead.
+    connection.setTimeout(SUBSCRIBE_TIMEOUT);
     connection.addListener(
         new RedisPubSubAdapter<>() {
           @Override

@@ -96,11 +96,17 @@ class ChatWebSocketHandler extends TextWebSocketHandler implements SmartLifecycl
         }
       }
     }
+    // Unauthenticated until ready() has joined the user's notice channel.
     var state =
-        new SessionState(new ClientConnection(session, user), userEvents.origin(raw.getId()));
+        new SessionState(new ClientConnection(session, null), userEvents.origin(raw.getId()));
     connections.put(raw.getId(), state);
     if (user != null) {
-      ready(state);
+      try {
+        ready(state, user);
+      } catch (RuntimeException e) {
+        log.warn("websocket session could not start: {}", e.toString());
+        state.connection.close(CloseStatus.SERVER_ERROR.withReason("try again"));
+      }
     }
   }
 
@@ -185,19 +191,20 @@ class ChatWebSocketHandler extends TextWebSocketHandler implements SmartLifecycl
       }
       return;
     }
-    connection.authenticate(user.get());
-    ready(state);
+    ready(state, user.get());
   }
 
   /**
-   * Joins the user's notice channel before saying {@code ready}, so a client that subscribes right
-   * after {@code ready} misses nothing published after its subscribe is answered.
+   * Joins the user's notice channel before the connection counts as authenticated and says {@code
+   * ready}: a client that subscribes right after {@code ready} misses nothing published afterwards,
+   * and if joining fails the connection stays unauthenticated.
    */
-  private void ready(SessionState state) {
+  private void ready(SessionState state, CurrentUser user) {
     ClientConnection connection = state.connection;
-    state.notices = userEvents.listen(connection.user().id(), (n, wire) -> notice(state, n, wire));
+    state.notices = userEvents.listen(user.id(), (n, wire) -> notice(state, n, wire));
+    connection.authenticate(user);
     hub.add(connection);
-    send(connection, Map.of("type", Frames.Server.READY.wire, "userId", connection.user().id()));
+    send(connection, Map.of("type", Frames.Server.READY.wire, "userId", user.id()));
   }
 
   /**
