@@ -7,10 +7,12 @@ import dev.chorus.api.common.Cursor;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.common.Page;
 import dev.chorus.api.common.Texts;
+import dev.chorus.api.notify.UserEvents;
 import dev.chorus.api.preset.PresetStore;
 import dev.chorus.api.query.AgentPolicy;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
+import dev.chorus.model.notify.UserEvent;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
@@ -67,11 +69,14 @@ class ConversationController {
   private final ConversationStore store;
   private final AgentPolicy agents;
   private final PresetStore presets;
+  private final UserEvents userEvents;
 
-  ConversationController(ConversationStore store, AgentPolicy agents, PresetStore presets) {
+  ConversationController(
+      ConversationStore store, AgentPolicy agents, PresetStore presets, UserEvents userEvents) {
     this.store = store;
     this.agents = agents;
     this.presets = presets;
+    this.userEvents = userEvents;
   }
 
   @PostMapping
@@ -120,11 +125,14 @@ class ConversationController {
     var conversation =
         new ConversationStore.NewConversation(
             blankToNull(b.title()), chosen, blankToNull(systemPrompt), temperature, b.presetId());
+    ConversationView created;
     try {
-      return store.insert(user.id(), conversation, idempotencyKey);
+      created = store.insert(user.id(), conversation, idempotencyKey);
     } catch (DuplicateKeyException raced) {
       return store.findByIdempotencyKey(user.id(), idempotencyKey).orElseThrow();
     }
+    userEvents.publish(user.id(), new UserEvent.ConversationCreated(created));
+    return created;
   }
 
   /**
@@ -169,9 +177,12 @@ class ConversationController {
       @RequestBody JsonNode body) {
     store.find(user.id(), id).orElseThrow(() -> new NotFoundException("conversation"));
     var change = ConversationPatch.parse(body, list -> agents.normalize(user.id(), list));
-    return store
-        .update(user.id(), id, change)
-        .orElseThrow(() -> new NotFoundException("conversation"));
+    ConversationView updated =
+        store
+            .update(user.id(), id, change)
+            .orElseThrow(() -> new NotFoundException("conversation"));
+    userEvents.publish(user.id(), new UserEvent.ConversationUpdated(updated));
+    return updated;
   }
 
   /** Soft delete: the conversation disappears from every route; its rows stay for the stats. */
@@ -181,20 +192,28 @@ class ConversationController {
     if (store.softDelete(user.id(), List.of(id)).isEmpty()) {
       throw new NotFoundException("conversation");
     }
+    userEvents.publish(user.id(), new UserEvent.ConversationDeleted(id));
   }
 
   /** Deletes the caller's conversations among {@code ids}; other ids are skipped. */
   @PostMapping("/batch-delete")
   Deleted batchDelete(
       @AuthenticationPrincipal CurrentUser user, @Valid @RequestBody BatchDelete body) {
-    return new Deleted(
+    return deleted(
+        user.id(),
         store.softDelete(user.id(), List.copyOf(new java.util.LinkedHashSet<>(body.ids()))));
   }
 
   /** Deletes every conversation of the caller that has no message. */
   @PostMapping("/delete-empty")
   Deleted deleteEmpty(@AuthenticationPrincipal CurrentUser user) {
-    return new Deleted(store.softDeleteEmpty(user.id()));
+    return deleted(user.id(), store.softDeleteEmpty(user.id()));
+  }
+
+  /** Tells the user's other sessions (conversation-list channel) which conversations went. */
+  private Deleted deleted(UUID userId, List<UUID> ids) {
+    ids.forEach(id -> userEvents.publish(userId, new UserEvent.ConversationDeleted(id)));
+    return new Deleted(ids);
   }
 
   private static String blankToNull(String s) {

@@ -4,6 +4,7 @@ import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.NotFoundException;
 import dev.chorus.api.common.Texts;
 import dev.chorus.api.conversation.ConversationStore;
+import dev.chorus.api.notify.UserEvents;
 import dev.chorus.api.ratelimit.QueryLimits;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
@@ -11,6 +12,7 @@ import dev.chorus.model.api.MessageRole;
 import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
+import dev.chorus.model.notify.UserEvent;
 import dev.chorus.model.workflow.ChatQueryInput;
 import dev.chorus.model.workflow.DebateNames;
 import dev.chorus.model.workflow.QueryPolicy;
@@ -39,6 +41,7 @@ public class QueryService {
   private final WorkflowLauncher launcher;
   private final TransactionTemplate tx;
   private final QueryLimits limits;
+  private final UserEvents userEvents;
 
   QueryService(
       QueryStore queries,
@@ -46,13 +49,15 @@ public class QueryService {
       AgentPolicy agents,
       WorkflowLauncher launcher,
       TransactionTemplate tx,
-      QueryLimits limits) {
+      QueryLimits limits,
+      UserEvents userEvents) {
     this.queries = queries;
     this.conversations = conversations;
     this.agents = agents;
     this.launcher = launcher;
     this.tx = tx;
     this.limits = limits;
+    this.userEvents = userEvents;
   }
 
   public Sent send(
@@ -242,6 +247,9 @@ public class QueryService {
       // A concurrent request with the same Idempotency-Key won; answer with its result.
       return replay(userId, queries.queryIdForKey(userId, idempotencyKey).orElseThrow(), content);
     }
+    // Before the start, so the owner's lists see PENDING before the worker's RUNNING.
+    userEvents.publish(
+        userId, new UserEvent.QueryStatusChanged(queryId, conversationId, sent.query().status()));
     launcher.start(
         new ChatQueryInput(queryId, conversationId, userId, sent.message().id(), chosen, policy));
     return sent;

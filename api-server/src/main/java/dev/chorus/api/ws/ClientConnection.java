@@ -6,6 +6,7 @@ import dev.chorus.api.stream.Subscriber;
 import java.io.IOException;
 import java.util.UUID;
 import org.springframework.web.socket.CloseStatus;
+import org.springframework.web.socket.PingMessage;
 import org.springframework.web.socket.TextMessage;
 import org.springframework.web.socket.WebSocketSession;
 
@@ -76,6 +77,15 @@ final class ClientConnection extends Subscriber {
       session.close(status);
     } catch (IOException | IllegalStateException ignored) {
       // Already gone.
+    }
+  }
+
+  /** A WebSocket ping; browsers answer it with a pong by themselves. */
+  void ping() {
+    try {
+      session.sendMessage(new PingMessage());
+    } catch (IOException | IllegalStateException e) {
+      close(CloseStatus.SESSION_NOT_RELIABLE);
     }
   }
 }

@@ -29,4 +29,12 @@ public record RedisKeys(String prefix) {
   public String rateWindow(String bucket, String subject, long window) {
     return prefix + ":rl:" + bucket + ":" + subject + ":" + window;
   }
+
+  /**
+   * The pub/sub channel of one user's notices (conversation list, query status, typing). Pub/sub
+   * ignores the Redis database number, so the prefix is what keeps deployments apart.
+   */
+  public String userChannel(UUID userId) {
+    return prefix + ":u:" + userId + ":notices";
+  }
 }

@@ -4,6 +4,7 @@ import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.workflow.AgentTask;
 import dev.chorus.model.workflow.QueryLifecycleActivities;
+import dev.chorus.worker.notify.UserNotices;
 import dev.chorus.worker.stream.QueryEventPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.failure.ApplicationFailure;
@@ -17,12 +18,14 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
   private final QueryStore store;
   private final QueryEventPublisher events;
   private final MeterRegistry meters;
+  private final UserNotices notices;
 
   public QueryLifecycleActivitiesImpl(
-      QueryStore store, QueryEventPublisher events, MeterRegistry meters) {
+      QueryStore store, QueryEventPublisher events, MeterRegistry meters, UserNotices notices) {
     this.store = store;
     this.events = events;
     this.meters = meters;
+    this.notices = notices;
   }
 
   /**
@@ -46,8 +49,10 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
     events.publish(
         new QueryEvent.QueryStarted(
             queryId, query.conversationId(), query.withStatus(QueryStatus.RUNNING)));
-    store.markRunning(queryId);
-    meters.counter("chorus.queries.started").increment();
+    if (store.markRunning(queryId)) {
+      meters.counter("chorus.queries.started").increment();
+      notices.queryStatus(queryId, query.conversationId(), QueryStatus.RUNNING);
+    }
   }
 
   @Override
@@ -75,5 +80,6 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
     meters.counter("chorus.queries.finished", "status", status.name()).increment();
     events.publish(new QueryEvent.QueryCompleted(queryId, conversationId, status));
     events.expireLater(queryId);
+    notices.queryStatus(queryId, conversationId, status);
   }
 }

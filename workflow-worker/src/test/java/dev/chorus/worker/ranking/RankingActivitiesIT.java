@@ -13,6 +13,7 @@ import dev.chorus.model.workflow.RankingActivities;
 import dev.chorus.model.workflow.RankingResult;
 import dev.chorus.model.workflow.RankingTask;
 import dev.chorus.worker.stream.StreamProperties;
+import dev.chorus.worker.support.QueryRows;
 import dev.chorus.worker.support.WorkerIntegrationTest;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.testing.TestActivityEnvironment;
@@ -62,39 +63,10 @@ class RankingActivitiesIT {
         env.newActivityStub(
             RankingActivities.class,
             ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(1)).build());
-    userId = UUID.randomUUID();
-    conversationId = UUID.randomUUID();
-    queryId = UUID.randomUUID();
-    jdbc.sql("INSERT INTO users (id, email, password_hash) VALUES (:id, :email, 'x')")
-        .param("id", userId)
-        .param("email", "ranking-it-" + userId + "@example.test")
-        .update();
-    jdbc.sql("INSERT INTO conversations (id, user_id, title) VALUES (:id, :userId, 'ranking IT')")
-        .param("id", conversationId)
-        .param("userId", userId)
-        .update();
-    UUID messageId = UUID.randomUUID();
-    jdbc.sql(
-            """
-            INSERT INTO messages (id, conversation_id, role, content, query_id)
-            VALUES (:id, :conversationId, 'user', :content, :queryId)
-            """)
-        .param("id", messageId)
-        .param("conversationId", conversationId)
-        .param("content", PROMPT)
-        .param("queryId", queryId)
-        .update();
-    jdbc.sql(
-            """
-            INSERT INTO queries (id, conversation_id, user_id, message_id, status, agents, workflow_id)
-            VALUES (:id, :conversationId, :userId, :messageId, 'RUNNING', '[]'::jsonb, :workflowId)
-            """)
-        .param("id", queryId)
-        .param("conversationId", conversationId)
-        .param("userId", userId)
-        .param("messageId", messageId)
-        .param("workflowId", "query-" + queryId)
-        .update();
+    var rows = QueryRows.insert(jdbc, "ranking-it", PROMPT, "RUNNING");
+    userId = rows.userId();
+    conversationId = rows.conversationId();
+    queryId = rows.queryId();
     completed(
         "mock/alpha",
         "The sky is blue because air molecules scatter blue sunlight far more than red light. "
