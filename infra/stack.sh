@@ -32,6 +32,7 @@ Usage: infra/stack.sh COMMAND
   logs [PART]      follow a log (postgres|redis|temporal|worker|api), or list the logs
   restart-app NAME restart worker|workerN|api|all from the jars already built (no build)
                    (CHORUS_WORKERS=N runs N workers, worker and worker2..workerN)
+  stop-app NAME    stop worker|workerN|api (SIGTERM, then SIGKILL after 30 s)
   restart-service temporal|redis|postgres [DOWN_SECONDS]
                    stop that service of this state folder, stay down DOWN_SECONDS
                    (default 0), start it again (state is kept); crash tests and the
@@ -217,6 +218,10 @@ main() {
     status) cmd_status ;;
     logs | log) cmd_logs "$@" ;;
     restart-app) cmd_restart_app "$@" ;;
+    stop-app)
+      [[ ${1:-} == api ]] || app_worker_index "${1:-}" >/dev/null || die "usage: infra/stack.sh stop-app worker|workerN|api"
+      app_stop "$1"
+      ;;
     restart-service) cmd_restart_service "$@" ;;
     env) cmd_env ;;
     help | -h | --help) usage ;;

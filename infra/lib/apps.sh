@@ -51,11 +51,13 @@ app_pidfile() { echo "$CHORUS_RUN/$1.pid"; }
 app_health_url() { echo "http://$CHORUS_HOST:$(app_port "$1")/actuator/health"; }
 
 # The executable (Spring Boot repackaged) jar of a module: not -plain, -sources,
-# -javadoc, -tests; newest if several.
+# -javadoc, -tests; newest if several. From $CHORUS_JARS_DIR when set (a copy that a rebuild in
+# target/ cannot change under a running JVM; the fault suite uses one), else from target/.
 app_jar() {
-  local module jar best=""
+  local module jar best="" dir
   module=$(app_module "$1")
-  for jar in "$CHORUS_ROOT/$module/target/$module"-*.jar; do
+  dir=${CHORUS_JARS_DIR:-$CHORUS_ROOT/$module/target}
+  for jar in "$dir/$module"-*.jar; do
     [[ -f $jar ]] || continue
     case ${jar##*/} in
       *-plain.jar | *-sources.jar | *-javadoc.jar | *-tests.jar) continue ;;
@@ -72,7 +74,7 @@ app_pid() { read_pid "$(app_pidfile "$1")"; }
 
 app_running() {
   local jar_marker
-  jar_marker="$(app_module "$1")/target/"
+  jar_marker="$(app_module "$1")-"
   pid_alive "$(app_pid "$1")" "$jar_marker"
 }
 
@@ -93,7 +95,7 @@ app_stop() {
 app_launch() {
   local name=$1 jar log port
   jar=$(app_jar "$name") ||
-    die "no executable jar in $(app_module "$name")/target/ (looked for $(app_module "$name")-*.jar); build it with: mvn -B -DskipTests package"
+    die "no executable jar in ${CHORUS_JARS_DIR:-$(app_module "$name")/target/} (looked for $(app_module "$name")-*.jar); build it with: mvn -B -DskipTests package"
   log=$(app_log "$name")
   port=$(app_port "$name")
   if port_open "$port"; then

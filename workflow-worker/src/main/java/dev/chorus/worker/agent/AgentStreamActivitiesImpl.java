@@ -18,6 +18,7 @@ import dev.chorus.worker.stream.QueryEventPublisher;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TimeoutFailure;
 import java.time.Duration;
 import java.util.List;
@@ -35,6 +36,9 @@ import org.springframework.stereotype.Component;
 public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   /** How often the streamed text is saved for a next attempt to continue from. */
   static final Duration CHECKPOINT_EVERY = Duration.ofMillis(500);
+
+  /** Failure type of an attempt that found a newer attempt of its agent already streaming. */
+  static final String SUPERSEDED = "AttemptSuperseded";
 
   private final ProviderRegistry providers;
   private final QueryStore store;
@@ -127,9 +131,14 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                 }
                 text.append(delta);
                 produced.set(text.length());
-                events.publish(
-                    new QueryEvent.Delta(
-                        task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta));
+                if (events.publish(
+                        new QueryEvent.Delta(
+                            task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta))
+                    == null) {
+                  // A newer attempt took over (Temporal timed this one out): stop paying for it.
+                  throw ApplicationFailure.newFailure(
+                      "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED);
+                }
                 if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
                   store.checkpoint(task, attempt, text.toString());
                   checkpointed[0] = System.nanoTime();
