@@ -25,6 +25,16 @@ public record RedisKeys(String prefix) {
     return prefix + ":q:" + queryId + ":attempts";
   }
 
+  /** Sorted set of live workers, scored by when each last said so (Redis server time, ms). */
+  public String workers() {
+    return prefix + ":workers";
+  }
+
+  /** The streaming attempts a worker runs: activity task token (Base64) → what it is. */
+  public String workerAttempts(String workerId) {
+    return prefix + ":worker:" + workerId + ":attempts";
+  }
+
   /** Announces every new query to the relays of all api-server instances. */
   public String queryAnnouncements() {
     return prefix + ":queries";

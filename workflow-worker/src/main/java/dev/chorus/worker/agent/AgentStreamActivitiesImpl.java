@@ -6,6 +6,7 @@ import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.workflow.AgentOutcome;
 import dev.chorus.model.workflow.AgentStreamActivities;
 import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.worker.liveness.WorkerLiveness;
 import dev.chorus.worker.pricing.PriceTable;
 import dev.chorus.worker.provider.ChatMessage;
 import dev.chorus.worker.provider.ChatProvider;
@@ -47,6 +48,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   private final EndpointResolver endpoints;
   private final PriceTable pricing;
   private final ContextProperties contextLimits;
+  private final WorkerLiveness liveness;
 
   AgentStreamActivitiesImpl(
       ProviderRegistry providers,
@@ -55,8 +57,10 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
       HeartbeatKeeper heartbeats,
       EndpointResolver endpoints,
       PriceTable pricing,
-      ContextProperties contextLimits) {
+      ContextProperties contextLimits,
+      WorkerLiveness liveness) {
     this.providers = providers;
+    this.liveness = liveness;
     this.endpoints = endpoints;
     this.pricing = pricing;
     this.contextLimits = contextLimits;
@@ -68,6 +72,23 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   @Override
   public AgentOutcome streamResponse(AgentTask task) {
     ActivityExecutionContext context = Activity.getExecutionContext();
+    // Listed while it runs, so a peer fails it over within a second if this JVM dies.
+    WorkerLiveness.Listing listed =
+        liveness.track(
+            context.getTaskToken(),
+            "%s attempt %d of query %s"
+                .formatted(
+                    task.agent().name(),
+                    task.attemptNumber(context.getInfo().getAttempt()),
+                    task.queryId()));
+    try {
+      return stream(task, context);
+    } finally {
+      listed.close();
+    }
+  }
+
+  private AgentOutcome stream(AgentTask task, ActivityExecutionContext context) {
     // A fallback model (task.handsOver()) starts at Temporal attempt 1 but continues the answer its
     // agent's earlier model left, under an attempt number after that model's.
     int modelAttempt = context.getInfo().getAttempt();
