@@ -47,6 +47,8 @@ if ((!shared)); then
   fi
 fi
 export CHORUS_WORKERS=2
+# JVMs start slowly on a busy machine; a restart that times out would end the suite early.
+export CHORUS_APP_START_TIMEOUT="${CHORUS_APP_START_TIMEOUT:-300}"
 # shellcheck source=infra/lib/common.sh
 source "$ROOT/infra/lib/common.sh"
 chorus_ensure_dirs
