@@ -42,6 +42,7 @@ public class WorkerLiveness implements InitializingBean, DisposableBean {
           local t = redis.call('TIME')
           local now = t[1] * 1000 + math.floor(t[2] / 1000)
           redis.call('ZADD', KEYS[1], now, ARGV[1])
+          redis.call('PEXPIRE', KEYS[1], 3600000)
           return now
           """,
           Long.class);
@@ -210,13 +211,27 @@ public class WorkerLiveness implements InitializingBean, DisposableBean {
   }
 
   /**
-   * Stops beating but stays listed: attempts still running as the JVM goes are failed over by a
-   * peer a second later, rather than after their heartbeat timeout.
+   * Stops beating. A worker that still lists attempts as its JVM goes stays listed, so a peer fails
+   * them over a second later rather than after their heartbeat timeout; one without leaves.
    */
   @Override
   public void destroy() {
-    if (scheduler != null) {
-      scheduler.shutdownNow();
+    if (scheduler == null) {
+      return;
+    }
+    scheduler.shutdownNow();
+    try {
+      // A beat under way must not list this worker again after it left.
+      scheduler.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      if (redis.opsForHash().size(keys.workerAttempts(id)) == 0) {
+        redis.opsForZSet().remove(keys.workers(), id);
+      }
+    } catch (RuntimeException e) {
+      log.debug("could not leave the worker set (Redis away?)", e);
     }
   }
 }

@@ -93,6 +93,22 @@ class WorkerLivenessIT {
   }
 
   @Test
+  void aWorkerStoppingWithAttemptsStaysListedForTakeoverAndOneWithoutLeaves() {
+    WorkerLiveness busy = worker("busy");
+    WorkerLiveness idle = worker("idle");
+    busy.afterPropertiesSet();
+    idle.afterPropertiesSet();
+    busy.track("token-5".getBytes(StandardCharsets.UTF_8), "alto attempt 1");
+    idle.track("token-6".getBytes(StandardCharsets.UTF_8), "bass attempt 1").close();
+
+    busy.destroy();
+    idle.destroy();
+
+    assertThat(redis.opsForZSet().range(keys.workers(), 0, -1)).containsExactly(busy.workerId());
+    assertThat(redis.getExpire(keys.workers())).as("an abandoned set expires").isPositive();
+  }
+
+  @Test
   void afterRedisWasAwayNobodyIsTakenOverUntilPeersHadTimeToBeatAgain() throws Exception {
     WorkerLiveness peer = worker("peer");
     peer.beat();
