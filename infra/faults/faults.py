@@ -423,7 +423,7 @@ class Suite:
     def fault_figures(self, f: Fault) -> dict:
         """Per fault: for each stream in flight at the fault, the time to its next delta."""
         by_key = {(r.qid, a): v for r in self.runs for a, v in r.agents.items()}
-        gaps, moved = [], []
+        gaps, moved, stalls = [], [], []
         for key in f.in_flight:
             v = by_key.get(key)
             if v is None:
@@ -435,6 +435,9 @@ class Suite:
             gaps.append(gap)
             if any(at > f.started for at, _, _ in v.retries):
                 moved.append(gap)
+            # The longest silence the user saw on this stream around the fault.
+            window = [at for at, _ in v.deltas if f.started - 2 <= at <= f.back + 60]
+            stalls.append(max((b - a for a, b in zip(window, window[1:])), default=0.0))
         return {
             "fault": f.name,
             "note": f.note,
@@ -443,6 +446,7 @@ class Suite:
             "streamsRetried": len(moved),
             "nextDeltaSeconds": summary(gaps),
             "retriedNextDeltaSeconds": summary(moved),
+            "longestStallSeconds": summary(stalls),
         }
 
 
@@ -482,13 +486,13 @@ def markdown(r: dict) -> str:
         f"| WebSocket reconnects | {r['reconnects']} |",
         f"| stack commands that failed | {', '.join(r['stackCommandsFailed']) or 'none'} |",
         "",
-        "| fault | note | down (s) | streams in flight | retried | next delta p50 / max (s) | retried streams: next delta p50 / max (s) |",
-        "|---|---|---|---|---|---|---|",
+        "| fault | note | command (s) | streams in flight | retried | next delta p50 / max (s) | retried streams: next delta p50 / max (s) | longest stall p50 / max (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for f in r["faults"]:
         lines.append(
             f"| {f['fault']} | {f['note']} | {f['downSeconds']} | {f['streamsInFlight']} | {f['streamsRetried']} "
-            f"| {fmt(f['nextDeltaSeconds'])} | {fmt(f['retriedNextDeltaSeconds'])} |"
+            f"| {fmt(f['nextDeltaSeconds'])} | {fmt(f['retriedNextDeltaSeconds'])} | {fmt(f['longestStallSeconds'])} |"
         )
     if r["textMismatches"]:
         lines += ["", "First mismatches:", ""]
