@@ -31,11 +31,13 @@ Usage: infra/stack.sh COMMAND
   down             stop the apps, then the services (state is kept in .chorus/)
   status           one line per part: state, pid, address
   logs [PART]      follow a log (postgres|redis|temporal|worker|api), or list the logs
-  restart-app NAME restart worker|api|all from the jars already built (no build)
-  restart-service temporal [DOWN_SECONDS]
-                   stop the Temporal dev server this state folder runs, stay down
-                   DOWN_SECONDS (default 0), start it again (--db-filename keeps its
-                   state); crash tests use it
+  restart-app NAME restart worker|workerN|api|all from the jars already built (no build)
+                   (CHORUS_WORKERS=N runs N workers, worker and worker2..workerN)
+  stop-app NAME    stop worker|workerN|api (SIGTERM, then SIGKILL after 30 s)
+  restart-service temporal|redis|postgres [DOWN_SECONDS]
+                   stop that service of this state folder, stay down DOWN_SECONDS
+                   (default 0), start it again (state is kept); crash tests and the
+                   fault suite (infra/faults/run.sh) use it
   env              print export lines (JAVA_HOME, PATH, CHORUS_TEMPORAL_BIN, ...)
                    use: eval "\$(infra/stack.sh env)"
 
@@ -115,8 +117,8 @@ cmd_status() {
   pg_status
   redis_status
   temporal_status
-  app_status worker
-  app_status api
+  local name
+  for name in "${APP_NAMES[@]}"; do app_status "$name"; done
 }
 
 cmd_logs() {
@@ -135,6 +137,7 @@ cmd_logs() {
     redis) f=$REDIS_LOG ;;
     temporal) f=$TEMPORAL_LOG ;;
     worker | workflow-worker) f=$(app_log worker) ;;
+    worker[0-9]*) app_worker_index "$part" >/dev/null || die "unknown log '$part'"; f=$(app_log "$part") ;;
     api | api-server) f=$(app_log api) ;;
     *) die "unknown log '$part' (postgres|redis|temporal|worker|api)" ;;
   esac
@@ -146,8 +149,9 @@ cmd_restart_app() {
   local name=${1:-}
   case $name in
     worker | api) ;;
+    worker[0-9]*) app_worker_index "$name" >/dev/null || die "usage: infra/stack.sh restart-app worker|workerN|api|all" ;;
     all) name="" ;;
-    *) die "usage: infra/stack.sh restart-app worker|api|all" ;;
+    *) die "usage: infra/stack.sh restart-app worker|workerN|api|all" ;;
   esac
   java_env
   master_key_env
@@ -161,8 +165,24 @@ cmd_restart_app() {
 # Only a server this state folder started: restarting someone else's would be a silent no-op.
 cmd_restart_service() {
   local down=${2:-0}
-  [[ $down =~ ^[0-9]+$ ]] || die "usage: infra/stack.sh restart-service temporal [DOWN_SECONDS]"
+  [[ $down =~ ^[0-9]+$ ]] || die "usage: infra/stack.sh restart-service temporal|redis|postgres [DOWN_SECONDS]"
   case ${1:-} in
+    redis)
+      pid_alive "$(redis_pid)" redis-server ||
+        die "redis: no redis started from $CHORUS_STATE is running; start it with infra/stack.sh services"
+      redis_stop
+      ((down == 0)) || { log "redis: staying down ${down}s" && sleep "$down"; }
+      redis_start
+      ;;
+    postgres | pg)
+      pg_paths
+      if [[ ! -f $PG_DATA/PG_VERSION ]] || ! pid_alive "$(pg_postmaster_pid)" "$PG_DATA"; then
+        die "postgres: no server started from $CHORUS_STATE is running; start it with infra/stack.sh services"
+      fi
+      pg_stop
+      ((down == 0)) || { log "postgres: staying down ${down}s" && sleep "$down"; }
+      pg_start
+      ;;
     temporal)
       temporal_pid_alive ||
         die "temporal: no dev server started from $CHORUS_STATE is running (state: $(temporal_state)); start it with infra/stack.sh services"
@@ -170,7 +190,7 @@ cmd_restart_service() {
       ((down == 0)) || { log "temporal: staying down ${down}s" && sleep "$down"; }
       temporal_start
       ;;
-    *) die "usage: infra/stack.sh restart-service temporal [DOWN_SECONDS]" ;;
+    *) die "usage: infra/stack.sh restart-service temporal|redis|postgres [DOWN_SECONDS]" ;;
   esac
 }
 
@@ -200,6 +220,10 @@ main() {
     status) cmd_status ;;
     logs | log) cmd_logs "$@" ;;
     restart-app) cmd_restart_app "$@" ;;
+    stop-app)
+      [[ ${1:-} == api ]] || app_worker_index "${1:-}" >/dev/null || die "usage: infra/stack.sh stop-app worker|workerN|api"
+      app_stop "$1"
+      ;;
     restart-service) cmd_restart_service "$@" ;;
     env) cmd_env ;;
     help | -h | --help) usage ;;

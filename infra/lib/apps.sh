@@ -4,38 +4,60 @@
 #   api:    api-server/target/api-server-*.jar            (HTTP + actuator on :$CHORUS_API_PORT)
 # The environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, SPRING_PROFILES_ACTIVE, ...)
 # is passed through untouched. Extra JVM flags: CHORUS_JAVA_OPTS.
+#
+# CHORUS_WORKERS=N (default 1) runs N workers: worker, worker2 ... workerN, worker K with its
+# actuator on CHORUS_WORKER_PORT+K-1. More than one keeps a standby polling every task queue, so
+# a killed worker's activities move to a live JVM at once instead of waiting for a new one to boot.
 
-APP_NAMES=(worker api)
+CHORUS_WORKERS="${CHORUS_WORKERS:-1}"
+[[ $CHORUS_WORKERS =~ ^[1-9][0-9]?$ ]] || die "CHORUS_WORKERS must be a number from 1 to 99 (got '$CHORUS_WORKERS')"
+APP_NAMES=(worker)
+for ((_k = 2; _k <= CHORUS_WORKERS; _k++)); do APP_NAMES+=("worker$_k"); done
+APP_NAMES+=(api)
+unset _k
 APP_START_TIMEOUT="${CHORUS_APP_START_TIMEOUT:-120}"
+
+# worker -> 1, worker2 -> 2, ...; fails for anything else.
+app_worker_index() {
+  case $1 in
+    worker) echo 1 ;;
+    worker[1-9] | worker[1-9][0-9]) echo "${1#worker}" ;;
+    *) return 1 ;;
+  esac
+}
 
 app_module() {
   case $1 in
-    worker) echo workflow-worker ;;
     api) echo api-server ;;
-    *) die "unknown app '$1' (expected: worker, api)" ;;
+    *)
+      app_worker_index "$1" >/dev/null || die "unknown app '$1' (expected: worker, worker2..worker99, api)"
+      echo workflow-worker
+      ;;
   esac
 }
 app_port() {
   case $1 in
-    worker) echo "$CHORUS_WORKER_PORT" ;;
     api) echo "$CHORUS_API_PORT" ;;
+    *) echo $((CHORUS_WORKER_PORT + $(app_worker_index "$1") - 1)) ;;
   esac
 }
 app_log() {
   case $1 in
-    worker) echo "$CHORUS_LOGS/worker.log" ;;
     api) echo "$CHORUS_LOGS/api-server.log" ;;
+    *) echo "$CHORUS_LOGS/$1.log" ;;
   esac
 }
 app_pidfile() { echo "$CHORUS_RUN/$1.pid"; }
 app_health_url() { echo "http://$CHORUS_HOST:$(app_port "$1")/actuator/health"; }
 
 # The executable (Spring Boot repackaged) jar of a module: not -plain, -sources,
-# -javadoc, -tests; newest if several.
+# -javadoc, -tests; newest if several. From $CHORUS_JARS_DIR when set (a copy that a rebuild in
+# target/ cannot change under a running JVM; the fault suite uses one), else from target/.
 app_jar() {
-  local module jar best=""
+  local module jar best="" dir
   module=$(app_module "$1")
-  for jar in "$CHORUS_ROOT/$module/target/$module"-*.jar; do
+  dir=${CHORUS_JARS_DIR:-$CHORUS_ROOT/$module/target}
+  for jar in "$dir/$module"-*.jar; do
     [[ -f $jar ]] || continue
     case ${jar##*/} in
       *-plain.jar | *-sources.jar | *-javadoc.jar | *-tests.jar) continue ;;
@@ -52,7 +74,7 @@ app_pid() { read_pid "$(app_pidfile "$1")"; }
 
 app_running() {
   local jar_marker
-  jar_marker="$(app_module "$1")/target/"
+  jar_marker="$(app_module "$1")-"
   pid_alive "$(app_pid "$1")" "$jar_marker"
 }
 
@@ -73,7 +95,7 @@ app_stop() {
 app_launch() {
   local name=$1 jar log port
   jar=$(app_jar "$name") ||
-    die "no executable jar in $(app_module "$name")/target/ (looked for $(app_module "$name")-*.jar); build it with: mvn -B -DskipTests package"
+    die "no executable jar in ${CHORUS_JARS_DIR:-$(app_module "$name")/target/} (looked for $(app_module "$name")-*.jar); build it with: mvn -B -DskipTests package"
   log=$(app_log "$name")
   port=$(app_port "$name")
   if port_open "$port"; then
@@ -82,8 +104,14 @@ app_launch() {
   [[ -f $log ]] && mv -f "$log" "$log.1"
   log "$name: starting ${jar#"$CHORUS_ROOT"/} (log $log)"
   # The JVM's cwd is the repo root so relative paths in the apps' config behave like `mvn spring-boot:run`.
+  # Addresses follow the CHORUS_*_PORT settings (a private stack on other ports) unless set explicitly.
   # shellcheck disable=SC2086 # CHORUS_JAVA_OPTS is a list of JVM flags
-  (cd "$CHORUS_ROOT" && exec setsid nohup java ${CHORUS_JAVA_OPTS:-} -jar "$jar" </dev/null >>"$log" 2>&1) &
+  (cd "$CHORUS_ROOT" &&
+    export DATABASE_URL="${DATABASE_URL:-jdbc:postgresql://$CHORUS_HOST:$CHORUS_PG_PORT/chorus}" \
+      REDIS_URL="${REDIS_URL:-redis://$CHORUS_HOST:$CHORUS_REDIS_PORT}" \
+      TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-$CHORUS_HOST:$CHORUS_TEMPORAL_PORT}" \
+      PORT="$CHORUS_API_PORT" WORKER_PORT="$port" &&
+    exec setsid nohup java ${CHORUS_JAVA_OPTS:-} -jar "$jar" </dev/null >>"$log" 2>&1) &
   echo $! >"$(app_pidfile "$name")"
 }
 
@@ -126,9 +154,16 @@ apps_restart() {
 }
 
 apps_stop() {
-  local name
-  # api first (it talks to the worker through Temporal), then the worker.
-  for name in api worker; do app_stop "$name"; done
+  local name pidfile
+  # api first (it talks to the workers through Temporal), then every worker that has a pid file
+  # (also ones started with a larger CHORUS_WORKERS than now).
+  app_stop api
+  for pidfile in "$CHORUS_RUN"/worker*.pid; do
+    [[ -e $pidfile ]] || continue
+    name=${pidfile##*/}
+    name=${name%.pid}
+    app_worker_index "$name" >/dev/null && app_stop "$name"
+  done
 }
 
 app_status() {

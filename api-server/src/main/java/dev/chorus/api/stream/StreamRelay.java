@@ -22,6 +22,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.data.redis.RedisProperties;
+import org.springframework.boot.web.context.WebServerGracefulShutdownLifecycle;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -225,4 +226,17 @@ public class StreamRelay implements SmartLifecycle {
   public boolean isRunning() {
     return running;
   }
+
+  /**
+   * Before the web server (and after it when stopping): found by the fault suite, a restarted
+   * api-server accepted WebSocket subscribes before the relay had connected, and their replays
+   * failed, so reconnecting clients never got the rest of their queries.
+   */
+  @Override
+  public int getPhase() {
+    return PHASE;
+  }
+
+  /** Lower than the web server's start phase (the graceful-shutdown phase minus 1024). */
+  static final int PHASE = WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE - 2048;
 }

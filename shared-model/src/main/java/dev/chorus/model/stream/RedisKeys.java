@@ -17,6 +17,24 @@ public record RedisKeys(String prefix) {
     return prefix + ":q:" + queryId + ":events";
   }
 
+  /**
+   * Per agent of one query, the newest attempt that has published: a hash the worker checks before
+   * adding an attempt's events, so a superseded attempt cannot write into the stream.
+   */
+  public String queryAttempts(UUID queryId) {
+    return prefix + ":q:" + queryId + ":attempts";
+  }
+
+  /** Sorted set of live workers, scored by when each last said so (Redis server time, ms). */
+  public String workers() {
+    return prefix + ":workers";
+  }
+
+  /** The streaming attempts a worker runs: activity task token (Base64) → what it is. */
+  public String workerAttempts(String workerId) {
+    return prefix + ":worker:" + workerId + ":attempts";
+  }
+
   /** Announces every new query to the relays of all api-server instances. */
   public String queryAnnouncements() {
     return prefix + ":queries";

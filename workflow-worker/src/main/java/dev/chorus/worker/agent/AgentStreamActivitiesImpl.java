@@ -6,6 +6,7 @@ import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.workflow.AgentOutcome;
 import dev.chorus.model.workflow.AgentStreamActivities;
 import dev.chorus.model.workflow.AgentTask;
+import dev.chorus.worker.liveness.WorkerLiveness;
 import dev.chorus.worker.pricing.PriceTable;
 import dev.chorus.worker.provider.ChatMessage;
 import dev.chorus.worker.provider.ChatProvider;
@@ -18,6 +19,7 @@ import dev.chorus.worker.stream.QueryEventPublisher;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TimeoutFailure;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +38,9 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   /** How often the streamed text is saved for a next attempt to continue from. */
   static final Duration CHECKPOINT_EVERY = Duration.ofMillis(500);
 
+  /** Failure type of an attempt that found a newer attempt of its agent already streaming. */
+  static final String SUPERSEDED = "AttemptSuperseded";
+
   private final ProviderRegistry providers;
   private final QueryStore store;
   private final QueryEventPublisher events;
@@ -43,6 +48,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   private final EndpointResolver endpoints;
   private final PriceTable pricing;
   private final ContextProperties contextLimits;
+  private final WorkerLiveness liveness;
 
   AgentStreamActivitiesImpl(
       ProviderRegistry providers,
@@ -51,8 +57,10 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
       HeartbeatKeeper heartbeats,
       EndpointResolver endpoints,
       PriceTable pricing,
-      ContextProperties contextLimits) {
+      ContextProperties contextLimits,
+      WorkerLiveness liveness) {
     this.providers = providers;
+    this.liveness = liveness;
     this.endpoints = endpoints;
     this.pricing = pricing;
     this.contextLimits = contextLimits;
@@ -64,6 +72,23 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   @Override
   public AgentOutcome streamResponse(AgentTask task) {
     ActivityExecutionContext context = Activity.getExecutionContext();
+    // Listed while it runs, so a peer fails it over within a second if this JVM dies.
+    WorkerLiveness.Listing listed =
+        liveness.track(
+            context.getTaskToken(),
+            "%s attempt %d of query %s"
+                .formatted(
+                    task.agent().name(),
+                    task.attemptNumber(context.getInfo().getAttempt()),
+                    task.queryId()));
+    try {
+      return stream(task, context);
+    } finally {
+      listed.close();
+    }
+  }
+
+  private AgentOutcome stream(AgentTask task, ActivityExecutionContext context) {
     // A fallback model (task.handsOver()) starts at Temporal attempt 1 but continues the answer its
     // agent's earlier model left, under an attempt number after that model's.
     int modelAttempt = context.getInfo().getAttempt();
@@ -127,9 +152,14 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                 }
                 text.append(delta);
                 produced.set(text.length());
-                events.publish(
-                    new QueryEvent.Delta(
-                        task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta));
+                if (events.publish(
+                        new QueryEvent.Delta(
+                            task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta))
+                    == null) {
+                  // A newer attempt took over (Temporal timed this one out): stop paying for it.
+                  throw ApplicationFailure.newFailure(
+                      "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED);
+                }
                 if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
                   store.checkpoint(task, attempt, text.toString());
                   checkpointed[0] = System.nanoTime();

@@ -113,15 +113,16 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.provider(agent.provider()))
         .setSummary(agent.name())
-        // A dead worker is noticed by its missing heartbeats within seconds, not at the timeout.
-        .setHeartbeatTimeout(Duration.ofSeconds(5))
+        // A dead worker is failed over by a live one in about a second (WorkerLiveness); missing
+        // heartbeats are the fallback when that cannot work (Redis away, a lone worker).
+        .setHeartbeatTimeout(Duration.ofSeconds(3))
         .setStartToCloseTimeout(Duration.ofMinutes(10))
         // A cancelled agent gets to save what it streamed before the workflow moves on.
         .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
         .setScheduleToCloseTimeout(Duration.ofMinutes(30))
         .setRetryOptions(
             RetryOptions.newBuilder()
-                .setInitialInterval(Duration.ofMillis(500))
+                .setInitialInterval(Duration.ofMillis(200))
                 .setBackoffCoefficient(2)
                 .setMaximumInterval(Duration.ofSeconds(30))
                 .setMaximumAttempts(MAX_STREAM_ATTEMPTS)

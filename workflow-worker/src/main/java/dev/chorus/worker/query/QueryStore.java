@@ -196,6 +196,8 @@ public class QueryStore {
 
   /**
    * Persists the final answer and its assistant message in one transaction; returns the message id.
+   * An attempt that a newer attempt has superseded (Temporal timed it out while it still ran)
+   * changes nothing: the newer attempt's answer is the one that counts.
    */
   @Transactional
   public UUID completeResponse(
@@ -205,7 +207,7 @@ public class QueryStore {
       Usage usage,
       String finishReason,
       long latencyMs) {
-    UUID messageId = upsertAssistantMessage(task, content);
+    UUID messageId = upsertAssistantMessage(task, attempt, content);
     jdbc.sql(
             """
             INSERT INTO responses (query_id, agent, provider, model, status, attempt, content, message_id,
@@ -220,7 +222,7 @@ public class QueryStore {
                   output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
                   finish_reason = excluded.finish_reason, latency_ms = excluded.latency_ms,
                   error = NULL, completed_at = coalesce(responses.completed_at, now())
-              WHERE responses.status <> 'CANCELLED'
+              WHERE responses.status <> 'CANCELLED' AND responses.attempt <= excluded.attempt
             """)
         .param("queryId", task.queryId())
         .param("agent", task.agent().name())
@@ -297,7 +299,7 @@ public class QueryStore {
             .param("latency", latencyMs)
             .update();
     if (updated > 0 && !partial.isEmpty()) {
-      UUID messageId = upsertAssistantMessage(task, partial);
+      UUID messageId = upsertAssistantMessage(task, attempt, partial);
       jdbc.sql("UPDATE responses SET message_id = :m WHERE query_id = :q AND agent = :a")
           .param("m", messageId)
           .param("q", task.queryId())
@@ -329,14 +331,18 @@ public class QueryStore {
   }
 
   /** The agent's answer as an assistant message of the conversation; its id is deterministic. */
-  private UUID upsertAssistantMessage(AgentTask task, String content) {
+  private UUID upsertAssistantMessage(AgentTask task, int attempt, String content) {
     UUID messageId = assistantMessageId(task.queryId(), task.agent().name());
     jdbc.sql(
             """
             INSERT INTO messages (id, conversation_id, role, content, query_id, agent, parent_id)
             VALUES (:id, :conversationId, 'assistant', :content, :queryId, :agent, :parentId)
             ON CONFLICT (id) DO UPDATE SET content = excluded.content
+              WHERE NOT EXISTS (SELECT 1 FROM responses r
+                                WHERE r.query_id = :queryId AND r.agent = :agent
+                                  AND r.attempt > :attempt)
             """)
+        .param("attempt", attempt)
         .param("id", messageId)
         .param("parentId", task.messageId())
         .param("conversationId", task.conversationId())

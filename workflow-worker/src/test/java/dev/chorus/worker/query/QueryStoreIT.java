@@ -298,6 +298,44 @@ class QueryStoreIT {
   }
 
   @Test
+  void aSupersededAttemptThatFinishesLateChangesNeitherTheAnswerNorItsMessage() {
+    // Found by the fault suite: attempt 1 missed its heartbeat timeout while it still streamed
+    // (a stalled JVM, the Temporal server away), attempt 2 took over and completed, and then the
+    // stale attempt 1 completed too and overwrote the answer with its own text.
+    AgentTask task = newQuery("Tell a story", ALPHA);
+    store.startResponse(task, 1);
+    store.startResponse(task, 2);
+    store.completeResponse(task, 2, "The answer of attempt 2.", new Usage(1, 2), "stop", 10);
+
+    store.completeResponse(task, 1, "The stale text of attempt 1.", new Usage(1, 9), "stop", 99);
+
+    assertThat(response(task))
+        .containsEntry("status", "COMPLETED")
+        .containsEntry("attempt", 2)
+        .containsEntry("content", "The answer of attempt 2.")
+        .containsEntry("output_tokens", 2L);
+    assertThat(
+            jdbc.sql("SELECT content FROM messages WHERE query_id = :q AND role = 'assistant'")
+                .param("q", task.queryId())
+                .query(String.class)
+                .list())
+        .containsExactly("The answer of attempt 2.");
+  }
+
+  @Test
+  void aStaleAttemptCompletingWhileTheNextStillStreamsDoesNotEndTheResponse() {
+    AgentTask task = newQuery("Tell a story", ALPHA);
+    store.startResponse(task, 1);
+    store.checkpoint(task, 1, "Once");
+    store.startResponse(task, 2);
+
+    store.completeResponse(task, 1, "Once, stale.", new Usage(1, 2), "stop", 10);
+
+    assertThat(response(task)).containsEntry("status", "STREAMING").containsEntry("attempt", 2);
+    assertThat(store.loadCheckpoint(task)).contains("Once");
+  }
+
+  @Test
   void aCancelledResponseKeepsItsPartialTextAsTheAnswerOnce() {
     AgentTask task = newQuery("Tell a story", ALPHA);
     store.startResponse(task, 1);

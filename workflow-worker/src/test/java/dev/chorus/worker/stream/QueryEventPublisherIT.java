@@ -109,6 +109,44 @@ class QueryEventPublisherIT {
   }
 
   @Test
+  void eventsOfAnAttemptThatANewerAttemptSupersededAreNotAdded() {
+    // Found by the fault suite: an attempt Temporal had already timed out kept streaming for a
+    // moment after the next attempt's response_retrying, and clients glued its deltas in.
+    var first = new QueryEvent.Delta(queryId, conversationId, "alto", 1, 0, "Once");
+    var retrying =
+        new QueryEvent.ResponseRetrying(queryId, conversationId, "alto", 2, "timeout", 4);
+    var stale = new QueryEvent.Delta(queryId, conversationId, "alto", 1, 1, " stale");
+    var staleStart =
+        new QueryEvent.ResponseStarted(queryId, conversationId, "alto", 1, "mock", "m");
+    var next = new QueryEvent.Delta(queryId, conversationId, "alto", 2, 0, " upon");
+    var otherAgent = new QueryEvent.Delta(queryId, conversationId, "bass", 1, 0, "Hi");
+
+    assertThat(publisher.publish(first)).isNotNull();
+    assertThat(publisher.publish(retrying)).isNotNull();
+    assertThat(publisher.publish(stale)).isNull();
+    assertThat(publisher.publish(staleStart)).isNull();
+    assertThat(publisher.publish(next)).isNotNull();
+    assertThat(publisher.publish(otherAgent)).as("each agent has its own fence").isNotNull();
+
+    List<QueryEvent> stored =
+        redis.opsForStream().range(keys.queryStream(queryId), Range.unbounded()).stream()
+            .map(e -> read((String) e.getValue().get(RedisKeys.EVENT_FIELD)))
+            .toList();
+    assertThat(stored).containsExactly(first, retrying, next, otherAgent);
+
+    publisher.expireLater(queryId);
+    assertThat(redis.getExpire(keys.queryAttempts(queryId), TimeUnit.SECONDS)).isBetween(80L, 90L);
+  }
+
+  private QueryEvent read(String eventJson) {
+    try {
+      return json.readValue(eventJson, QueryEvent.class);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
   void announceWritesTheQueryToTheAnnouncementsStream() {
     UUID otherQuery = UUID.randomUUID();
     publisher.announce(queryId, conversationId);

@@ -1,0 +1,237 @@
+package dev.chorus.worker.liveness;
+
+import dev.chorus.model.stream.RedisKeys;
+import dev.chorus.worker.stream.StreamProperties;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.stereotype.Component;
+
+/**
+ * Notices a dead worker in about a second and fails its streaming attempts over to a live worker,
+ * instead of waiting for Temporal's heartbeat timeout of each attempt. Every worker beats into one
+ * Redis sorted set (scored by Redis's own clock, so host clocks do not matter) and lists the task
+ * tokens of the attempts it runs; every worker also looks for peers silent longer than {@code
+ * deadAfter}, claims each atomically (only one worker takes a dead peer over) and fails its
+ * attempts through Temporal with a retryable failure, so the next attempt starts at once and
+ * continues from the checkpoint. A token names one attempt: an attempt that ended meanwhile is not
+ * touched. A worker wrongly taken for dead (a stall longer than {@code deadAfter}) only loses its
+ * attempts: their late events are fenced out of the stream (see QueryEventPublisher). Without Redis
+ * this does nothing and the heartbeat timeout still notices the dead.
+ */
+@Component
+public class WorkerLiveness implements InitializingBean, DisposableBean {
+  private static final Logger log = LoggerFactory.getLogger(WorkerLiveness.class);
+
+  private static final RedisScript<Long> BEAT =
+      RedisScript.of(
+          """
+          local t = redis.call('TIME')
+          local now = t[1] * 1000 + math.floor(t[2] / 1000)
+          redis.call('ZADD', KEYS[1], now, ARGV[1])
+          redis.call('PEXPIRE', KEYS[1], 3600000)
+          return now
+          """,
+          Long.class);
+
+  /** Removes and returns the workers silent for more than ARGV[1] ms: the caller owns them. */
+  @SuppressWarnings("rawtypes")
+  private static final RedisScript<List> CLAIM_DEAD =
+      RedisScript.of(
+          """
+          local t = redis.call('TIME')
+          local now = t[1] * 1000 + math.floor(t[2] / 1000)
+          local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+          for _, id in ipairs(dead) do redis.call('ZREM', KEYS[1], id) end
+          return dead
+          """,
+          List.class);
+
+  /** Fails one attempt of a dead worker so Temporal retries it now. */
+  @FunctionalInterface
+  public interface Takeover {
+    void fail(byte[] taskToken, String attempt, String deadWorker);
+  }
+
+  private final String id = UUID.randomUUID().toString();
+  private final StringRedisTemplate redis;
+  private final RedisKeys keys;
+  private final LivenessProperties properties;
+  private final Takeover takeover;
+  private final LongSupplier nanoClock;
+  private ScheduledExecutorService scheduler;
+
+  /** When beats started succeeding again (nanoClock); -1 while they fail. */
+  private volatile long healthySince = -1;
+
+  @Autowired
+  WorkerLiveness(
+      StringRedisTemplate redis,
+      StreamProperties stream,
+      LivenessProperties properties,
+      Takeover takeover) {
+    this(redis, new RedisKeys(stream.keyPrefix()), properties, takeover, System::nanoTime);
+  }
+
+  WorkerLiveness(
+      StringRedisTemplate redis,
+      RedisKeys keys,
+      LivenessProperties properties,
+      Takeover takeover,
+      LongSupplier nanoClock) {
+    this.redis = redis;
+    this.keys = keys;
+    this.properties = properties;
+    this.takeover = takeover;
+    this.nanoClock = nanoClock;
+  }
+
+  public String workerId() {
+    return id;
+  }
+
+  /** An attempt listed as this worker's until closed. */
+  public interface Listing extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Lists an attempt as this worker's until the returned handle is closed. Never throws. */
+  public Listing track(byte[] taskToken, String attempt) {
+    if (!properties.enabled()) {
+      return () -> {};
+    }
+    String token = Base64.getEncoder().encodeToString(taskToken);
+    String key = keys.workerAttempts(id);
+    try {
+      redis.opsForHash().put(key, token, attempt);
+    } catch (RuntimeException e) {
+      log.debug("could not list attempt {} for failover (Redis away?)", attempt, e);
+    }
+    return () -> {
+      try {
+        redis.opsForHash().delete(key, token);
+      } catch (RuntimeException e) {
+        log.debug("could not unlist attempt {}", attempt, e);
+      }
+    };
+  }
+
+  /** Says this worker is alive. */
+  void beat() {
+    try {
+      redis.execute(BEAT, List.of(keys.workers()), id);
+      if (healthySince < 0) {
+        healthySince = nanoClock.getAsLong();
+      }
+    } catch (RuntimeException e) {
+      healthySince = -1;
+      log.debug("liveness beat failed (Redis away?)", e);
+    }
+  }
+
+  /**
+   * Claims the peers silent longer than {@code deadAfter} and fails their attempts over. Only once
+   * this worker's own beats have gone through for twice {@code deadAfter}: after Redis itself was
+   * away, every peer looks silent until it could beat again.
+   */
+  int reapDead() {
+    long settled = 2 * properties.deadAfter().toNanos();
+    if (healthySince < 0 || nanoClock.getAsLong() - healthySince < settled) {
+      return 0;
+    }
+    List<?> dead =
+        redis.execute(
+            CLAIM_DEAD, List.of(keys.workers()), Long.toString(properties.deadAfter().toMillis()));
+    int failed = 0;
+    for (Object worker : dead == null ? List.of() : dead) {
+      String deadId =
+          worker instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : worker.toString();
+      if (deadId.equals(id)) {
+        continue;
+      }
+      String key = keys.workerAttempts(deadId);
+      Map<Object, Object> attempts = redis.opsForHash().entries(key);
+      log.warn(
+          "worker {} has been silent for over {}: failing its {} attempt(s) over",
+          deadId,
+          properties.deadAfter(),
+          attempts.size());
+      for (var attempt : attempts.entrySet()) {
+        try {
+          takeover.fail(
+              Base64.getDecoder().decode(attempt.getKey().toString()),
+              attempt.getValue().toString(),
+              deadId);
+          failed++;
+        } catch (RuntimeException e) {
+          // Most often the attempt had ended or timed out already.
+          log.info(
+              "could not fail over {} of worker {}: {}", attempt.getValue(), deadId, e.toString());
+        }
+      }
+      redis.delete(key);
+    }
+    return failed;
+  }
+
+  private void tick() {
+    beat();
+    try {
+      reapDead();
+    } catch (RuntimeException e) {
+      log.debug("looking for dead workers failed (Redis away?)", e);
+    }
+  }
+
+  @Override
+  public void afterPropertiesSet() {
+    if (!properties.enabled()) {
+      return;
+    }
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("worker-liveness").daemon().factory());
+    long every = properties.beat().toMillis();
+    scheduler.scheduleWithFixedDelay(this::tick, 0, every, TimeUnit.MILLISECONDS);
+    log.info("worker {}: failover of dead peers after {} of silence", id, properties.deadAfter());
+  }
+
+  /**
+   * Stops beating. A worker that still lists attempts as its JVM goes stays listed, so a peer fails
+   * them over a second later rather than after their heartbeat timeout; one without leaves.
+   */
+  @Override
+  public void destroy() {
+    if (scheduler == null) {
+      return;
+    }
+    scheduler.shutdownNow();
+    try {
+      // A beat under way must not list this worker again after it left.
+      scheduler.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      if (redis.opsForHash().size(keys.workerAttempts(id)) == 0) {
+        redis.opsForZSet().remove(keys.workers(), id);
+      }
+    } catch (RuntimeException e) {
+      log.debug("could not leave the worker set (Redis away?)", e);
+    }
+  }
+}
