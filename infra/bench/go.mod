@@ -1,0 +1,3 @@
+module github.com/chorus/bench
+
+go 1.24
