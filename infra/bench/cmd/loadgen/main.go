@@ -72,6 +72,7 @@ type config struct {
 	Pids            string        `json:"-"`
 	Jcmd            string        `json:"-"`
 	Out             string        `json:"-"`
+	Require         bool          `json:"-"`
 }
 
 // Result is one measured run (or one step of a sustained run).
@@ -89,6 +90,7 @@ type Result struct {
 	AddedTTFT   Dist                  `json:"addedTtftMs"`
 	Relay       *Dist                 `json:"relayMs,omitempty"`
 	Total       Dist                  `json:"totalMs"`
+	Steps1      map[string]Dist       `json:"ttftBreakdownMs,omitempty"`
 	Deltas      int64                 `json:"deltas"`
 	Gaps        int                   `json:"gaps"`
 	GapQueries  int                   `json:"queriesWithGap"`
@@ -119,6 +121,9 @@ type Memory struct {
 // rec is one client's view of one query.
 type rec struct {
 	sent      time.Time
+	accepted  time.Time // message_accepted: stored and the workflow started
+	qstarted  time.Time // query_started: the workflow's first activity ran
+	rstarted  time.Time // first response_started: an agent's activity began streaming
 	first     time.Time
 	lastDelta time.Time
 	last      map[string]time.Time
@@ -216,6 +221,7 @@ func main() {
 	flag.StringVar(&cfg.Pids, "pids", "", "processes to sample: name=pid,name=pid")
 	flag.StringVar(&cfg.Jcmd, "jcmd", "", "jcmd binary: run GC.run on the api pid before memory readings")
 	flag.StringVar(&cfg.Out, "out", "", "write the JSON result here (default stdout)")
+	flag.BoolVar(&cfg.Require, "require-complete", false, "exit 1 unless every query completed (warm-up)")
 	flag.Parse()
 	if cfg.Gap == 0 {
 		cfg.Gap = 2 * cfg.Interval
@@ -254,6 +260,9 @@ func main() {
 		log.Fatalf("%v", err)
 	}
 	log.Printf("%s", summary(res))
+	if cfg.Require && (res.Completed < res.Sent || res.Sent == 0) {
+		log.Fatalf("only %d of %d queries completed; first errors: %v", res.Completed, res.Sent, res.Errors)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -290,7 +299,17 @@ func (c *collector) result(started time.Time, sent int, proc map[string]*ProcSta
 	r := &Result{Config: c.cfg, StartedAt: started, ElapsedS: round3(time.Since(started).Seconds()), Sent: sent,
 		ErrorCount: c.nerr, Errors: c.errs, Processes: proc, Samples: map[string][]float64{}, Deltas: c.deltas.Load()}
 	var ttft, added, total []float64
+	steps := map[string][]float64{}
+	step := func(name string, a, b time.Time) {
+		if !a.IsZero() && !b.IsZero() {
+			steps[name] = append(steps[name], ms(b.Sub(a)))
+		}
+	}
 	for _, q := range c.recs {
+		step("1 send → message_accepted", q.sent, q.accepted)
+		step("2 message_accepted → query_started", q.accepted, q.qstarted)
+		step("3 query_started → response_started", q.qstarted, q.rstarted)
+		step("4 response_started → first delta", q.rstarted, q.first)
 		switch {
 		case !q.closed:
 			r.TimedOut++
@@ -316,6 +335,12 @@ func (c *collector) result(started time.Time, sent int, proc map[string]*ProcSta
 		r.MaxGapMs = max(r.MaxGapMs, ms(v.maxGap))
 	}
 	r.TTFT, r.AddedTTFT, r.Total = dist(ttft), dist(added), dist(total)
+	if len(steps) > 0 {
+		r.Steps1 = map[string]Dist{}
+		for k, v := range steps {
+			r.Steps1[k] = dist(v)
+		}
+	}
 	r.Samples["addedTtftMs"] = subsample(added, 2000)
 	if c.cfg.Target == "chorus" {
 		d := dist(c.relay)
@@ -474,15 +499,15 @@ type wsClient struct {
 }
 
 type frame struct {
-	Type            string `json:"type"`
-	QueryID         string `json:"queryId"`
-	Agent           string `json:"agent"`
-	ClientMessageID string `json:"clientMessageId"`
-	EmittedAtMicros int64  `json:"emittedAtMicros"`
-	Status          string `json:"status"`
-	Code            string `json:"code"`
-	Message         string `json:"message"`
-	Error           any    `json:"error"`
+	Type            string          `json:"type"`
+	QueryID         string          `json:"queryId"`
+	Agent           string          `json:"agent"`
+	ClientMessageID string          `json:"clientMessageId"`
+	EmittedAtMicros int64           `json:"emittedAtMicros"`
+	Status          string          `json:"status"`
+	Code            string          `json:"code"`
+	Message         json.RawMessage `json:"message"` // a string in error events, an object elsewhere
+	Error           any             `json:"error"`
 	Query           struct {
 		ID string `json:"id"`
 	} `json:"query"`
@@ -565,8 +590,18 @@ func (c *wsClient) handle(f *frame, now time.Time) {
 		if early := c.byQuery[f.Query.ID]; early != nil && early != r {
 			// Events of this query outran its ack; keep what they measured.
 			r.first, r.deltas, r.last, r.lastDelta = early.first, early.deltas, early.last, early.lastDelta
+			r.qstarted, r.rstarted = early.qstarted, early.rstarted
 		}
+		r.accepted = now
 		c.byQuery[f.Query.ID] = r
+	case "query_started":
+		if r := view(); r != nil && r.qstarted.IsZero() {
+			r.qstarted = now
+		}
+	case "response_started":
+		if r := view(); r != nil && r.rstarted.IsZero() {
+			r.rstarted = now
+		}
 	case "delta":
 		if r := view(); r != nil {
 			c.col.delta(r, f.Agent, now, f.EmittedAtMicros)
@@ -581,7 +616,7 @@ func (c *wsClient) handle(f *frame, now time.Time) {
 			r.finish(f.Status, r.err)
 		}
 	case "error":
-		c.col.errorf("error event %s: %s", f.Code, f.Message)
+		c.col.errorf("error event %s: %s", f.Code, string(f.Message))
 		if r := c.pending[f.ClientMessageID]; r != nil && f.ClientMessageID != "" {
 			r.finish("REJECTED", f.Code)
 		}

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"math"
 	"os"
 	"sort"
@@ -63,7 +64,7 @@ func main() {
 	log.SetPrefix("[temporalbench] ")
 	log.SetFlags(log.Ltime)
 
-	c, err := client.Dial(client.Options{HostPort: *addr, Namespace: *ns, Logger: sdklog.NewStructuredLogger(nil)})
+	c, err := client.Dial(client.Options{HostPort: *addr, Namespace: *ns, Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))})
 	if err != nil {
 		log.Fatalf("dial %s: %v", *addr, err)
 	}
