@@ -185,8 +185,8 @@ start_chorus() {
 # A few queries through every path first, so JIT warm-up is not measured.
 warmup() {
   log "bench: warming up"
-  "$BENCH_BIN/loadgen" -target chorus -api "http://127.0.0.1:$BENCH_API_PORT" -mode rate -rate 10 -duration 3s \
-    -connections 4 -require-complete -label warmup -ttft "$FAKE_TTFT" -interval "$FAKE_INTERVAL" -out "$OUT/warmup.json" 2>>"$OUT/loadgen.log" ||
+  "$BENCH_BIN/loadgen" -target chorus -api "http://127.0.0.1:$BENCH_API_PORT" -mode rate -rate 2 -duration 5s \
+    -connections 4 -timeout 120s -require-complete -label warmup -ttft "$FAKE_TTFT" -interval "$FAKE_INTERVAL" -out "$OUT/warmup.json" 2>>"$OUT/loadgen.log" ||
     die "warm-up queries through Chorus failed; see $OUT/loadgen.log and $BENCH_LOGS/worker.log"
 }
 
@@ -214,7 +214,7 @@ EOF
   LITELLM_PID=$LAST_PID
   wait_http litellm "http://127.0.0.1:$BENCH_LITELLM_PORT/health/liveliness" 180 "$LITELLM_PID"
   "$BENCH_BIN/loadgen" -target litellm -url "http://127.0.0.1:$BENCH_LITELLM_PORT/v1" -key "$LITELLM_KEY" -mode rate \
-    -rate 10 -duration 3s -require-complete -label warmup-litellm -ttft "$FAKE_TTFT" -interval "$FAKE_INTERVAL" -out "$OUT/warmup-litellm.json" 2>>"$OUT/loadgen.log" ||
+    -rate 5 -duration 3s -require-complete -label warmup-litellm -ttft "$FAKE_TTFT" -interval "$FAKE_INTERVAL" -out "$OUT/warmup-litellm.json" 2>>"$OUT/loadgen.log" ||
     die "warm-up through LiteLLM failed; see $OUT/loadgen.log and $BENCH_LOGS/litellm.log"
 }
 
@@ -229,6 +229,7 @@ loadgen() {
     litellm) args+=(-url "http://127.0.0.1:$BENCH_LITELLM_PORT/v1" -key "$LITELLM_KEY" -pids "litellm=$LITELLM_PID,fakellm=$FAKE_PID") ;;
   esac
   log "bench: $name"
+  sleep "${BENCH_PAUSE:-3}" # the previous run's tails finish before this one measures
   "$BENCH_BIN/loadgen" "${args[@]}" "$@" 2>&1 | tee -a "$OUT/loadgen.log" >&2
 }
 

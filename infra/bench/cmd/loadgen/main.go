@@ -930,21 +930,15 @@ func runRelay(cfg *config) (*Result, error) {
 	log.Printf("%d clients on %d conversations; sending one query per conversation", cfg.Clients, nConv)
 	sm := startSampler(parsePids(cfg.Pids))
 	started := time.Now()
-	var recs []*rec
+	sentAt := make([]time.Time, nConv)
 	for i := 0; i < nConv; i++ {
-		// The first client of each conversation sends; all its clients (itself too) receive.
-		c := clients[i]
-		r := newRec()
-		cmid := fmt.Sprintf("q%d", i)
-		r.sent = time.Now()
-		c.mu.Lock()
-		c.pending[cmid] = r
-		c.mu.Unlock()
-		if err := c.send(ctx, map[string]any{"type": "send_message", "conversationId": convs[i], "content": prompt(i),
-			"agents": ch.agents(), "clientMessageId": cmid}); err != nil {
+		// The first client of each conversation sends; all its clients (itself too) receive, and the
+		// sender's own view (made by the conversation subscription) gives the query's TTFT.
+		sentAt[i] = time.Now()
+		if err := clients[i].send(ctx, map[string]any{"type": "send_message", "conversationId": convs[i], "content": prompt(i),
+			"agents": ch.agents(), "clientMessageId": fmt.Sprintf("q%d", i)}); err != nil {
 			col.errorf("send: %v", err)
 		}
-		recs = append(recs, r)
 	}
 	// Every receiver must see its query end.
 	deadline := time.Now().Add(cfg.Timeout)
@@ -964,34 +958,31 @@ func runRelay(cfg *config) (*Result, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	proc := sm.finish()
-	// TTFT for the senders comes from their own views (the ack maps them to the query).
-	col.mu.Lock()
-	for i, r := range recs {
+	var recs []*rec
+	for i := 0; i < nConv; i++ {
 		c := clients[i]
 		c.mu.Lock()
 		for _, v := range c.byQuery {
-			if v != r && !v.first.IsZero() {
-				r.first, r.lastDelta, r.done, r.status, r.closed = v.first, v.lastDelta, v.done, v.status, v.closed
-			}
+			v.sent = sentAt[i]
+			recs = append(recs, v)
 		}
 		c.mu.Unlock()
 	}
-	col.recs = recs
-	col.mu.Unlock()
-	res := col.result(started, nConv, proc)
 	col.mu.Lock()
-	res.Receivers = len(col.views)
+	col.recs = recs
 	completedViews := 0
 	for _, v := range col.views {
 		if v.closed && v.status == "COMPLETED" {
 			completedViews++
 		}
 	}
+	receivers := len(col.views)
 	col.mu.Unlock()
 	if completedViews < cfg.Clients {
 		col.errorf("%d of %d receivers saw their query complete", completedViews, cfg.Clients)
-		res.ErrorCount++
 	}
+	res := col.result(started, nConv, proc)
+	res.Receivers = receivers
 	res.Memory = mem
 	return res, nil
 }
