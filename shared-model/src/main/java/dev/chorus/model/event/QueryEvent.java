@@ -8,6 +8,7 @@ import dev.chorus.model.api.MessageView;
 import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.api.QueryView;
 import dev.chorus.model.api.RankEntry;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
@@ -43,8 +44,33 @@ public sealed interface QueryEvent {
       UUID queryId, UUID conversationId, String agent, int attempt, String provider, String model)
       implements QueryEvent {}
 
-  record Delta(UUID queryId, UUID conversationId, String agent, int attempt, long seq, String text)
-      implements QueryEvent {}
+  /**
+   * A piece of an agent's answer.
+   *
+   * @param emittedAtMicros wall-clock time (epoch microseconds) at which the worker wrote the delta
+   *     to the stream, so a client on the same clock can measure relay latency (the stream id only
+   *     has millisecond resolution); null in events written before it existed
+   */
+  record Delta(
+      UUID queryId,
+      UUID conversationId,
+      String agent,
+      int attempt,
+      long seq,
+      String text,
+      Long emittedAtMicros)
+      implements QueryEvent {
+
+    public Delta(
+        UUID queryId, UUID conversationId, String agent, int attempt, long seq, String text) {
+      this(queryId, conversationId, agent, attempt, seq, text, nowMicros());
+    }
+
+    private static long nowMicros() {
+      Instant now = Instant.now();
+      return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+  }
 
   /** A new attempt begins; the client keeps the first {@code resumeFrom} chars it has shown. */
   record ResponseRetrying(

@@ -1,6 +1,7 @@
 package dev.chorus.worker.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -82,6 +83,9 @@ class QueryEventPublisherIT {
     assertThat(node.get("attempt").asInt()).isEqualTo(2);
     assertThat(node.get("seq").asLong()).isEqualTo(7);
     assertThat(node.get("text").asText()).isEqualTo("café 🎵 若水");
+    // The emit time lets benchmarks measure relay latency below the stream id's millisecond.
+    assertThat(node.get("emittedAtMicros").asLong())
+        .isCloseTo(System.currentTimeMillis() * 1000, within(10_000_000L));
     assertThat(json.readValue(deltaJson, QueryEvent.class)).isEqualTo(delta);
 
     String completedJson = (String) entries.get(1).getValue().get(RedisKeys.EVENT_FIELD);
