@@ -162,7 +162,20 @@ class EndToEndIT {
           WorkflowClient.newInstance(
               stubs,
               WorkflowClientOptions.newBuilder().setNamespace(Stack.TEMPORAL_NAMESPACE).build());
+      // query_completed is published by the workflow's last activity: the workflow itself
+      // completes a moment after the client has the event.
       var description = client.newUntypedWorkflowStub(workflowId).describe();
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+      while (description.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+          && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError(e);
+        }
+        description = client.newUntypedWorkflowStub(workflowId).describe();
+      }
       assertThat(description.getStatus())
           .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
       assertThat(description.getWorkflowType()).isEqualTo("ChatQueryWorkflow");
