@@ -319,6 +319,19 @@ public class QueryStore {
         .list();
   }
 
+  /**
+   * The conversation's queries that finished at or after {@code since}, oldest first: a client
+   * resuming a conversation from an event of that time may have missed their ends.
+   */
+  public List<UUID> finishedQueryIdsSince(UUID conversationId, java.time.Instant since) {
+    return jdbc.sql(
+            "SELECT id FROM queries WHERE conversation_id = :conversation AND status NOT IN ('PENDING', 'RUNNING') AND completed_at >= :since ORDER BY created_at")
+        .param("conversation", conversationId)
+        .param("since", java.sql.Timestamp.from(since))
+        .query(UUID.class)
+        .list();
+  }
+
   /** Every unfinished query with its conversation, for the relay to watch after a restart. */
   public List<ActiveQuery> allActiveQueries() {
     return jdbc.sql(

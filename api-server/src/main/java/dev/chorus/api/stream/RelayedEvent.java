@@ -38,6 +38,11 @@ public record RelayedEvent(
         : Long.compare(Long.parseLong(a.substring(da + 1)), Long.parseLong(b.substring(db + 1)));
   }
 
+  /** The time part of a stream id: when the event was added (milliseconds since the epoch). */
+  public static java.time.Instant timeOf(String id) {
+    return java.time.Instant.ofEpochMilli(Long.parseLong(id.substring(0, id.indexOf('-'))));
+  }
+
   /** True for a well-formed stream id a client may pass as a cursor. */
   public static boolean isValidId(String id) {
     return id != null && id.matches("\\d{1,19}-\\d{1,19}");

@@ -263,7 +263,7 @@ class ChatWebSocketHandler extends TextWebSocketHandler implements SmartLifecycl
       if (!connection.conversations.contains(conversationId)) {
         checkSubscriptionLimit(state);
       }
-      hub.subscribeConversation(connection, conversationId);
+      hub.subscribeConversation(connection, conversationId, after);
       send(
           connection,
           Map.of("type", Frames.Server.SUBSCRIBED.wire, "conversationId", conversationId));

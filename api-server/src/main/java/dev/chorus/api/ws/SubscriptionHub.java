@@ -102,15 +102,37 @@ public class SubscriptionHub {
    * their start so the client sees each running answer whole.
    */
   public void subscribeConversation(Subscriber subscriber, UUID conversationId) {
+    subscribeConversation(subscriber, conversationId, null);
+  }
+
+  /**
+   * As {@link #subscribeConversation(Subscriber, UUID)}, resuming after the event {@code after}
+   * (any event of the conversation the client saw last): the unfinished queries and those that
+   * finished since then replay what followed it. Event ids are times, so one cursor serves every
+   * query of the conversation; a query that ended while the client was away ends on its screen too.
+   */
+  public void subscribeConversation(Subscriber subscriber, UUID conversationId, String after) {
     List<UUID> active = queries.activeQueryIds(conversationId);
+    List<UUID> finished =
+        after == null
+            ? List.of()
+            : queries.finishedQueryIdsSince(
+                conversationId, RelayedEvent.timeOf(after).minus(RESUME_MARGIN));
     active.forEach(subscriber::holdLive);
+    finished.forEach(subscriber::holdLive);
     subscriber.conversations.add(conversationId);
     index(byConversation, conversationId, subscriber);
+    for (UUID queryId : finished) {
+      replay(subscriber, queryId, conversationId, after);
+    }
     for (UUID queryId : active) {
       relay.watch(queryId, conversationId);
-      replay(subscriber, queryId, conversationId, null);
+      replay(subscriber, queryId, conversationId, after);
     }
   }
+
+  /** Slack between a stream id's time and the database clock when resuming a conversation. */
+  private static final java.time.Duration RESUME_MARGIN = java.time.Duration.ofSeconds(5);
 
   /** Subscribes to one query, replaying what the client missed after {@code after}. */
   public void subscribeQuery(

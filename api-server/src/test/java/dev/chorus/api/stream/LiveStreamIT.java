@@ -317,6 +317,43 @@ class LiveStreamIT {
     }
   }
 
+  @Test
+  void conversationResumeWithAfterAlsoEndsAQueryThatFinishedWhileTheClientWasAway() {
+    Query q = newQuery();
+    List<String> ids = new ArrayList<>();
+    String lastSeen;
+    try (var ws = new WsClient(port, q.token())) {
+      ws.await("ready", WAIT);
+      ws.send(Map.of("type", "subscribe", "conversationId", q.conversationId().toString()));
+      ws.await("subscribed", WAIT);
+      ids.add(delta(q, "a", 0, "t0"));
+      List<JsonNode> got = ws.collectUntil(e -> e.path("id").asText().equals(ids.get(0)), WAIT);
+      lastSeen = got.getLast().path("id").asText();
+    }
+    // While the client is away the query streams on and ends: no longer "active" when it returns.
+    ids.add(delta(q, "a", 1, "t1"));
+    ids.add(completed(q));
+    jdbc.sql("UPDATE queries SET status = 'COMPLETED', completed_at = now() WHERE id = :id")
+        .param("id", q.id())
+        .update();
+
+    try (var ws = new WsClient(port, q.token())) {
+      ws.await("ready", WAIT);
+      ws.send(
+          Map.of(
+              "type",
+              "subscribe",
+              "conversationId",
+              q.conversationId().toString(),
+              "after",
+              lastSeen));
+      List<JsonNode> events =
+          ws.collectUntil(e -> e.path("type").asText().equals("query_completed"), WAIT);
+      assertThat(events.stream().filter(e -> e.has("id")).map(e -> e.get("id").asText()))
+          .containsExactlyElementsOf(ids.subList(1, 3));
+    }
+  }
+
   /** A WebSocket client that reads nothing until told to. */
   private static final class StalledClient implements WebSocket.Listener {
     final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
