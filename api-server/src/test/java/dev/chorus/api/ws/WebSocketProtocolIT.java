@@ -220,11 +220,7 @@ class WebSocketProtocolIT {
       }
 
       var sent =
-          api.call(
-              "POST",
-              "/api/conversations/" + conversationId + "/messages",
-              token,
-              Map.of("content", "hello"));
+          api.sendMessage(token, UUID.fromString(conversationId), Map.of("content", "hello"));
       assertThat(sent.status()).isEqualTo(202);
       startedWorkflows.add(sent.body().at("/query/workflowId").asText());
       String queryId = sent.body().at("/query/id").asText();
