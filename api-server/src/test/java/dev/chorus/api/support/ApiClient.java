@@ -102,4 +102,9 @@ public final class ApiClient {
     }
     return UUID.fromString(response.body().get("id").asText());
   }
+
+  /** Posts a message ({@code body}: content, agents, policy) to a conversation. */
+  public Response sendMessage(String token, UUID conversationId, Object body) {
+    return call("POST", "/api/conversations/" + conversationId + "/messages", token, body);
+  }
 }

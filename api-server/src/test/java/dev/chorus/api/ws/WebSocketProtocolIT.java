@@ -220,11 +220,7 @@ class WebSocketProtocolIT {
       }
 
       var sent =
-          api.call(
-              "POST",
-              "/api/conversations/" + conversationId + "/messages",
-              token,
-              Map.of("content", "hello"));
+          api.sendMessage(token, UUID.fromString(conversationId), Map.of("content", "hello"));
       assertThat(sent.status()).isEqualTo(202);
       startedWorkflows.add(sent.body().at("/query/workflowId").asText());
       String queryId = sent.body().at("/query/id").asText();
@@ -360,12 +356,12 @@ class WebSocketProtocolIT {
   @Test
   void heartbeatsKeepAnsweringClientsAliveAndSilentOnesAreClosed() throws Exception {
     String token = new ApiClient(port).register();
-    try (var ws = connect(port, token);
-        var silent = new RawWebSocket(port, "/ws?token=" + token, Map.of())) {
+    long start = System.nanoTime(); // before the handshake: the idle clock starts after it
+    try (var silent = new RawWebSocket(port, "/ws?token=" + token, Map.of());
+        var ws = connect(port, token)) {
       // The JDK client answers pings by itself, like a browser.
       var heartbeat = ws.await("heartbeat", WAIT);
       assertThat(heartbeat.path("at").asText()).endsWith("Z");
-      long start = System.nanoTime();
       boolean pinged = false;
       while (true) {
         var frame = silent.read(WAIT);
