@@ -109,6 +109,27 @@ class AuthController {
     auth.deleteToken(user(authentication), token(authentication), id);
   }
 
+  @GetMapping("/auth/sessions")
+  SessionList sessions(Authentication authentication) {
+    return new SessionList(auth.sessions(user(authentication).id(), token(authentication)));
+  }
+
+  @DeleteMapping("/auth/sessions/{id}")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  void deleteSession(Authentication authentication, @PathVariable UUID id) {
+    auth.deleteSession(user(authentication), token(authentication), id);
+  }
+
+  /** "Sign out everywhere else". */
+  @DeleteMapping("/auth/sessions")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  void deleteOtherSessions(Authentication authentication) {
+    auth.deleteOtherSessions(user(authentication), token(authentication));
+  }
+
+  /** The newest 200 live sessions: one page, no cursor. */
+  record SessionList(List<AuthDtos.SessionView> items) {}
+
   /** Every live token fits on one page (there are at most 50), so there is no cursor. */
   record TokenList(List<AuthDtos.TokenView> items) {}
 

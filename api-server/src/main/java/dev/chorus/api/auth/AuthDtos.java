@@ -80,6 +80,10 @@ public final class AuthDtos {
       Instant expiresAt,
       Instant lastUsedAt) {}
 
+  /** A signed-in session (a login on some device); never its secret. */
+  public record SessionView(
+      UUID id, Instant createdAt, Instant expiresAt, Instant lastUsedAt, boolean current) {}
+
   /** The answer to creating a token: the only time its secret is shown. */
   public record CreatedToken(
       UUID id,

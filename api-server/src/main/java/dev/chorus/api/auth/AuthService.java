@@ -182,9 +182,36 @@ public class AuthService {
 
   void deleteToken(CurrentUser user, AccessToken token, UUID tokenId) {
     requireSession(token, "delete tokens");
-    if (!store.revokePersonal(user.id(), tokenId)) {
+    if (!store.revoke(user.id(), tokenId, AccessToken.PERSONAL)) {
       throw new NotFoundException("token");
     }
+  }
+
+  /** The user's signed-in sessions (devices), the caller's own marked {@code current}. */
+  List<AuthDtos.SessionView> sessions(UUID userId, AccessToken current) {
+    return store.liveTokens(userId, AccessToken.SESSION).stream()
+        .map(t ->
+            new AuthDtos.SessionView(
+                t.id(),
+                t.createdAt(),
+                t.expiresAt(),
+                t.lastUsedAt(),
+                current != null && t.id().equals(current.id())))
+        .toList();
+  }
+
+  /** Signs one session out (another device, or this one). */
+  void deleteSession(CurrentUser user, AccessToken token, UUID sessionId) {
+    requireSession(token, "sign sessions out");
+    if (!store.revoke(user.id(), sessionId, AccessToken.SESSION)) {
+      throw new NotFoundException("session");
+    }
+  }
+
+  /** Signs out every session but the caller's; returns how many. */
+  int deleteOtherSessions(CurrentUser user, AccessToken token) {
+    requireSession(token, "sign sessions out");
+    return store.revokeOtherSessions(user.id(), token.id());
   }
 
   /** The user a bearer token belongs to, if the token is valid now. */

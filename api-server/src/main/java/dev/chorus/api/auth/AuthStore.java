@@ -174,15 +174,18 @@ class AuthStore {
         .update();
   }
 
-  /** Revokes one personal token of {@code userId}; false when there is no such live token. */
-  boolean revokePersonal(UUID userId, UUID tokenId) {
+  /**
+   * Revokes one token of {@code userId} of the given kind; false when there is no such live token.
+   */
+  boolean revoke(UUID userId, UUID tokenId, String kind) {
     return jdbc.sql(
                 """
                 UPDATE auth_tokens SET revoked_at = now()
-                WHERE id = :id AND user_id = :user AND kind = 'personal' AND revoked_at IS NULL
+                WHERE id = :id AND user_id = :user AND kind = :kind AND revoked_at IS NULL
                 """)
             .param("id", tokenId)
             .param("user", userId)
+            .param("kind", kind)
             .update()
         == 1;
   }
@@ -201,14 +204,21 @@ class AuthStore {
 
   /** Live (neither revoked nor expired) personal tokens, newest first. */
   List<TokenView> personalTokens(UUID userId) {
+    return liveTokens(userId, AccessToken.PERSONAL);
+  }
+
+  /** Live tokens of one kind ({@code session} or {@code personal}), the newest 200. */
+  List<TokenView> liveTokens(UUID userId, String kind) {
     return jdbc.sql(
             """
             SELECT id, name, scopes, created_at, expires_at, last_used_at FROM auth_tokens
-            WHERE user_id = :user AND kind = 'personal' AND revoked_at IS NULL
+            WHERE user_id = :user AND kind = :kind AND revoked_at IS NULL
               AND (expires_at IS NULL OR expires_at > now())
             ORDER BY created_at DESC, id
+            LIMIT 200
             """)
         .param("user", userId)
+        .param("kind", kind)
         .query((rs, i) ->
             new TokenView(
                 rs.getObject("id", UUID.class),

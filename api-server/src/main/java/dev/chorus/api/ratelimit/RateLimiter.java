@@ -5,6 +5,9 @@ import dev.chorus.model.stream.RedisKeys;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
@@ -29,6 +32,7 @@ public class RateLimiter {
   /** What a window looks like after a hit. */
   public record Window(long count, Duration remaining) {}
 
+  private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
   private final StringRedisTemplate redis;
   private final RedisKeys keys;
   private final Clock clock;
@@ -51,12 +55,20 @@ public class RateLimiter {
   public Window hit(String bucket, String subject, Duration window, long amount) {
     long windowMillis = window.toMillis();
     long index = clock.millis() / windowMillis;
-    List<Long> result =
-        redis.execute(
-            HIT,
-            List.of(keys.rateWindow(bucket, subject, index)),
-            Long.toString(amount),
-            Long.toString(windowMillis));
+    List<Long> result;
+    try {
+      result =
+          redis.execute(
+              HIT,
+              List.of(keys.rateWindow(bucket, subject, index)),
+              Long.toString(amount),
+              Long.toString(windowMillis));
+    } catch (DataAccessException e) {
+      // Fail open: without Redis nothing is counted, but reads still work (readiness reports
+      // Redis DOWN, so the outage is seen where it belongs).
+      log.warn("rate limit '{}' not counted: {}", bucket, e.toString());
+      return new Window(0, window);
+    }
     long ttl = result.get(1) < 0 ? windowMillis : result.get(1);
     return new Window(result.get(0), Duration.ofMillis(ttl));
   }

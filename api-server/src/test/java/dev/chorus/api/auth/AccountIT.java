@@ -135,6 +135,51 @@ class AccountIT {
   }
 
   @Test
+  void sessionsAreListedAndSignedOutOneByOneOrAllButThisOne() {
+    Account account = register();
+    String second = login(account.email(), PASSWORD);
+    String third = login(account.email(), PASSWORD);
+    var listed = api.call("GET", "/api/auth/sessions", account.token(), null);
+    assertThat(listed.status()).isEqualTo(200);
+    assertThat(listed.body().path("items")).hasSize(3);
+    assertThat(listed.body().toString()).doesNotContain(second).doesNotContain(third);
+    List<String> current = new java.util.ArrayList<>();
+    listed
+        .body()
+        .path("items")
+        .forEach(s -> {
+          if (s.path("current").asBoolean()) {
+            current.add(s.path("id").asText());
+          }
+        });
+    assertThat(current).hasSize(1);
+    // The second session's id: the one the second session itself sees as current.
+    String secondId = null;
+    for (var s : api.call("GET", "/api/auth/sessions", second, null).body().path("items")) {
+      if (s.path("current").asBoolean()) {
+        secondId = s.path("id").asText();
+      }
+    }
+    assertThat(secondId).isNotNull().isNotEqualTo(current.get(0));
+    Account stranger = register();
+    assertThat(
+            api.call("DELETE", "/api/auth/sessions/" + secondId, stranger.token(), null).status())
+        .isEqualTo(404);
+    assertThat(api.call("DELETE", "/api/auth/sessions/" + secondId, account.token(), null).status())
+        .isEqualTo(204);
+    assertThat(api.call("GET", "/api/me", second, null).status()).isEqualTo(401);
+    assertThat(api.call("GET", "/api/me", third, null).status()).isEqualTo(200);
+
+    assertThat(api.call("DELETE", "/api/auth/sessions", account.token(), null).status())
+        .isEqualTo(204);
+    assertThat(api.call("GET", "/api/me", third, null).status()).isEqualTo(401);
+    assertThat(api.call("GET", "/api/me", account.token(), null).status()).isEqualTo(200);
+    assertThat(api.call("GET", "/api/auth/sessions", account.token(), null).body().path("items"))
+        .hasSize(1);
+    assertThat(api.call("GET", "/api/me", stranger.token(), null).status()).isEqualTo(200);
+  }
+
+  @Test
   void repeatedFailedLoginsAreThrottledEvenWithTheRightPassword() {
     Account account = register();
     for (int i = 0; i < 5; i++) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * since the point of the recorded history is to catch replays that break running workflows:
  *
  * <pre>
- * mvn -B -pl shared-model,workflow-worker -am test \
+ * mvn -B -pl shared-model,workflow-worker -am test -Dchorus.regenerate=true \
  *     -Dtest=TwoAgentsHistoryGenerator -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
  *
@@ -39,6 +39,9 @@ class TwoAgentsHistoryGenerator {
       ChatQueryInput input =
           WorkflowHarness.input(QUERY_ID, WorkflowHarness.ALPHA, WorkflowHarness.BETA);
       assertThat(harness.newWorkflow(input).run(input).status()).isEqualTo(QueryStatus.COMPLETED);
+      if (!Boolean.getBoolean("chorus.regenerate")) {
+        return; // a test run must never rewrite the recorded histories
+      }
       String json = harness.client().fetchHistory(ChatQueryInput.workflowId(QUERY_ID)).toJson(true);
       Files.createDirectories(target.getParent());
       Files.writeString(target, json + "\n", StandardCharsets.UTF_8);
