@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.MessageSourceResolvable;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -43,6 +44,7 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
 @RestControllerAdvice
 public class Problems extends ResponseEntityExceptionHandler {
   public static final String TYPE_BASE = "https://chorus.dev/problems/";
+  static final String NUL_MESSAGE = "must not contain NUL (\\u0000) characters";
   private static final Logger log = LoggerFactory.getLogger(Problems.class);
 
   /** One invalid field of a request. */
@@ -82,6 +84,19 @@ public class Problems extends ResponseEntityExceptionHandler {
   @ExceptionHandler(BodyTooLargeException.class)
   ProblemDetail tooLarge(BodyTooLargeException e) {
     return problem(HttpStatus.PAYLOAD_TOO_LARGE, "body-too-large", e.getMessage());
+  }
+
+  /**
+   * Text that reached PostgreSQL with a NUL (a query parameter; bodies are refused while read): the
+   * statement failed, so nothing was written.
+   */
+  @ExceptionHandler(DataIntegrityViolationException.class)
+  ProblemDetail integrity(DataIntegrityViolationException e) {
+    Throwable root = e.getMostSpecificCause();
+    if (root.getMessage() != null && root.getMessage().contains("0x00")) {
+      return problem(HttpStatus.BAD_REQUEST, "invalid-text", "text " + NUL_MESSAGE);
+    }
+    return unexpected(e);
   }
 
   /** The last resort: a bug. The client gets a problem without internals; the log gets all. */
@@ -182,6 +197,11 @@ public class Problems extends ResponseEntityExceptionHandler {
     if (cause instanceof UnrecognizedPropertyException unknown) {
       return ResponseEntity.badRequest()
           .body(invalidFields(List.of(new FieldProblem(path(unknown), "is not a known field"))));
+    }
+    if (cause instanceof InvalidFormatException invalid
+        && NUL_MESSAGE.equals(invalid.getOriginalMessage())) {
+      return ResponseEntity.badRequest()
+          .body(invalidFields(List.of(new FieldProblem(path(invalid), NUL_MESSAGE))));
     }
     if (cause instanceof InvalidFormatException invalid) {
       return ResponseEntity.badRequest()

@@ -92,6 +92,15 @@ class ValidationIT {
         "policy.quorum");
     assertField(send("POST", "/api/conversations", "{\"title\": true}", null), "title");
     assertField(send("PUT", "/api/me/credentials/test-up", "{\"apiKey\": 7}", null), "apiKey");
+    // PostgreSQL text cannot hold NUL: refused with the field named, never a failed insert.
+    assertField(send("POST", "/api/conversations", "{\"title\": \"a\\u0000b\"}", null), "title");
+    assertField(
+        send(
+            "POST",
+            messages(),
+            "{\"content\": \"x\", \"agents\": [{\"provider\": \"mock\", \"model\": \"m\\u0000\"}]}",
+            null),
+        "agents[0].model");
     assertThat(rows()).isEqualTo(before);
   }
 
