@@ -1061,6 +1061,7 @@ func runIdle(cfg *config) (*Result, error) {
 		}
 	}
 	proc := sm.finish()
+	cancel() // readers stop counting errors: the closes below are ours
 	for _, c := range clients {
 		_ = c.conn.CloseNow()
 	}
