@@ -97,6 +97,14 @@ def latency_table(runs, prefix, title, out):
             out.append("|---|---|---|")
             for k in sorted(bd):
                 out.append(f"| {k[2:]} | {fmt(bd[k]['p50'])} ms | {fmt(bd[k]['p99'])} ms |")
+            slow = max(bd, key=lambda k: bd[k]["p50"])
+            temporal_steps = sum(bd[k]["p50"] for k in bd if not k.startswith("4"))
+            out.append(
+                f"\nSlowest step: **{slow[2:]}** (p50 {fmt(bd[slow]['p50'])} ms). Steps 1–3 are Temporal round trips "
+                f"(workflow start, workflow task, activity dispatch on the query and provider task queues) plus small "
+                f"PostgreSQL/Redis writes: together p50 {fmt(temporal_steps)} ms; step 4 includes the fake server's "
+                f"{fmt(ch['config']['fakeTtftMs'], 0)} ms first-token time."
+            )
             out.append("")
         if ch.get("relayMs") and ch["relayMs"]["n"]:
             rl = ch["relayMs"]
@@ -179,10 +187,12 @@ def idle_section(runs, out):
         return
     m = r["memory"]
     out.append("### Idle WebSockets\n")
+    if m.get("failedToConnect"):
+        out.append(f"{m['failedToConnect']} of {m['connections']} connections could not be opened.\n")
     out.append("| connections | still open after hold | pings answered | connect time | api-server RSS before → after (after a full GC) | per connection |")
     out.append("|---|---|---|---|---|---|")
     out.append(
-        f"| {fmt(m['connections'])} | {fmt(m['openAtEnd'])} | {m['pongs']}/{m['pinged']} | {fmt(m['connectSeconds'])} s | "
+        f"| {fmt(m['connections'] - m.get('failedToConnect', 0))} | {fmt(m['openAtEnd'])} | {m['pongs']}/{m['pinged']} | {fmt(m['connectSeconds'])} s | "
         f"{fmt(m['rssBeforeMB'], 0)} → {fmt(m['rssAfterMB'], 0)} MB | **{fmt(m['bytesPerConnection'] / 1024)} KB** |"
     )
     out.append("")

@@ -230,7 +230,8 @@ loadgen() {
   esac
   log "bench: $name"
   sleep "${BENCH_PAUSE:-3}" # the previous run's tails finish before this one measures
-  "$BENCH_BIN/loadgen" "${args[@]}" "$@" 2>&1 | tee -a "$OUT/loadgen.log" >&2
+  # A failed run is noted and the next one goes on, so `all` still ends with a report.
+  "$BENCH_BIN/loadgen" "${args[@]}" "$@" 2>&1 | tee -a "$OUT/loadgen.log" >&2 || warn "bench: $name failed; see $OUT/loadgen.log"
 }
 
 peers() { # NAME ARGS...: the same load against direct and (when enabled) LiteLLM
@@ -259,7 +260,7 @@ scenario_streams() {
   IFS=, read -ra steps <<<"$OPT_STREAMS"
   for n in "${steps[@]}"; do
     loadgen chorus "streams-$n.chorus" -mode concurrent -streams "$n" -ramp 3s -connections 64 -timeout 120s -model "fake-1?chunks=250"
-    if [[ $(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(int(r['gaps']==0 and r['completed']==r['sent']))" "$OUT/streams-$n.chorus.json") != 1 ]]; then
+    if [[ $(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(int(r['gaps']==0 and r['completed']==r['sent']))" "$OUT/streams-$n.chorus.json" 2>/dev/null) != 1 ]]; then
       log "bench: gaps or failures at $n concurrent streams; not going higher"
       break
     fi
@@ -287,7 +288,8 @@ scenario_temporal() {
   temporal_ensure_namespaces
   log "bench: temporal ceiling (namespace $BENCH_NAMESPACE)"
   "$BENCH_BIN/temporalbench" -address "$CHORUS_HOST:$CHORUS_TEMPORAL_PORT" -namespace "$BENCH_NAMESPACE" \
-    -duration "$OPT_DURATION" -concurrency 64 -out "$OUT/temporal.json" 2>&1 | tee -a "$OUT/loadgen.log" >&2
+    -duration "$OPT_DURATION" -concurrency 64 -out "$OUT/temporal.json" 2>&1 | tee -a "$OUT/loadgen.log" >&2 ||
+    warn "bench: temporal ceiling failed; see $OUT/loadgen.log"
 }
 
 report() {

@@ -109,6 +109,7 @@ type Result struct {
 // Memory is the api-server's resident memory before and after opening the connections.
 type Memory struct {
 	Connections        int     `json:"connections"`
+	Failed             int     `json:"failedToConnect"`
 	Open               int     `json:"openAtEnd"`
 	Pongs              int     `json:"pongs"`
 	Pinged             int     `json:"pinged"`
@@ -484,18 +485,18 @@ func parallel(n, workers int, f func(i int) error) error {
 
 // wsClient is one WebSocket connection; its reader timestamps every frame on arrival.
 type wsClient struct {
-	col     *collector
-	conn    *websocket.Conn
-	wmu     sync.Mutex
-	mu      sync.Mutex
-	pending map[string]*rec // clientMessageId → the query it sends
-	byQuery map[string]*rec
-	views   int // expected query_completed count for receivers
-	ready   chan struct{}
-	readyOn sync.Once
-	pongs   atomic.Int64
-	closed  atomic.Bool
-	track   bool // keep a view of every query seen (receivers)
+	col          *collector
+	conn         *websocket.Conn
+	wmu          sync.Mutex
+	mu           sync.Mutex
+	pending      map[string]*rec // clientMessageId → the query it sends
+	byQuery      map[string]*rec
+	views        int           // expected query_completed count for receivers
+	subscribed   chan struct{} // closed at the first "subscribed"
+	subscribedOn sync.Once
+	pongs        atomic.Int64
+	closed       atomic.Bool
+	track        bool // keep a view of every query seen (receivers)
 }
 
 type frame struct {
@@ -519,10 +520,11 @@ func (ch *chorus) dial(ctx context.Context, col *collector, token string, track 
 	defer cancel()
 	conn, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{}}})
 	if err != nil {
-		return nil, err
+		// The URL carries the token; keep it out of reports and logs.
+		return nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), token, "<token>"))
 	}
 	conn.SetReadLimit(4 << 20)
-	c := &wsClient{col: col, conn: conn, pending: map[string]*rec{}, byQuery: map[string]*rec{}, ready: make(chan struct{}), track: track}
+	c := &wsClient{col: col, conn: conn, pending: map[string]*rec{}, byQuery: map[string]*rec{}, subscribed: make(chan struct{}), track: track}
 	go c.read(ctx)
 	return c, nil
 }
@@ -577,8 +579,8 @@ func (c *wsClient) handle(f *frame, now time.Time) {
 		return r
 	}
 	switch f.Type {
-	case "ready", "subscribed":
-		c.readyOn.Do(func() { close(c.ready) })
+	case "subscribed":
+		c.subscribedOn.Do(func() { close(c.subscribed) })
 	case "pong":
 		c.pongs.Add(1)
 	case "message_accepted":
@@ -879,18 +881,44 @@ func connectMany(ctx context.Context, ch *chorus, col *collector, us []user, con
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
 		clients[i] = c
-		c.readyOn = sync.Once{}
 		if err := c.send(ctx, map[string]any{"type": "subscribe", "conversationId": convOf(i)}); err != nil {
 			return err
 		}
 		select {
-		case <-c.ready:
+		case <-c.subscribed:
 		case <-time.After(30 * time.Second):
-			return fmt.Errorf("connection %d: no ready/subscribed within 30s", i)
+			return fmt.Errorf("connection %d: not subscribed within 30s", i)
 		}
 		return nil
 	})
 	return clients, err
+}
+
+// connectAll is connectMany that keeps the connections that opened and counts the ones that did not.
+func connectAll(ctx context.Context, ch *chorus, col *collector, us []user, convOf func(i int) string, userOf func(i int) int, n int) ([]*wsClient, int) {
+	slots := make([]*wsClient, n)
+	var failed atomic.Int64
+	_ = parallel(n, 64, func(i int) error {
+		one, err := connectMany(ctx, ch, col, us, func(int) string { return convOf(i) }, func(int) int { return userOf(i) }, 1)
+		if err != nil {
+			if failed.Add(1) <= 3 {
+				col.errorf("connection %d: %v", i, err)
+			}
+			return nil
+		}
+		slots[i] = one[0]
+		return nil
+	})
+	var open []*wsClient
+	for _, c := range slots {
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	if f := failed.Load(); f > 0 {
+		log.Printf("%d of %d connections failed", f, n)
+	}
+	return open, int(failed.Load())
 }
 
 func runRelay(cfg *config) (*Result, error) {
@@ -1009,16 +1037,14 @@ func runIdle(cfg *config) (*Result, error) {
 	mem := &Memory{Connections: cfg.Idle, RSSBeforeMB: round3(RSSMB(apiPid))}
 	sm := startSampler(parsePids(cfg.Pids))
 	started := time.Now()
-	clients, err := connectMany(ctx, ch, col, us, func(i int) string { return convs[i%nUsers] }, func(i int) int { return i % nUsers }, cfg.Idle)
-	if err != nil {
-		return nil, err
-	}
+	clients, failed := connectAll(ctx, ch, col, us, func(i int) string { return convs[i%nUsers] }, func(i int) int { return i % nUsers }, cfg.Idle)
+	mem.Failed = failed
 	mem.ConnectSeconds = round3(time.Since(started).Seconds())
 	log.Printf("%d idle connections open after %.1fs; holding %v", cfg.Idle, mem.ConnectSeconds, cfg.Hold)
 	time.Sleep(cfg.Hold)
 	gc(cfg, apiPid)
 	mem.RSSAfterMB = round3(RSSMB(apiPid))
-	mem.BytesPerConnection = round3((mem.RSSAfterMB - mem.RSSBeforeMB) * 1024 * 1024 / float64(cfg.Idle))
+	mem.BytesPerConnection = round3((mem.RSSAfterMB - mem.RSSBeforeMB) * 1024 * 1024 / float64(max(1, len(clients))))
 	// Are they still alive? Ping a sample and count pongs.
 	sample := rand.Perm(len(clients))[:min(200, len(clients))]
 	for _, i := range sample {
@@ -1035,6 +1061,7 @@ func runIdle(cfg *config) (*Result, error) {
 		}
 	}
 	proc := sm.finish()
+	cancel() // readers stop counting errors: the closes below are ours
 	for _, c := range clients {
 		_ = c.conn.CloseNow()
 	}
