@@ -100,7 +100,19 @@ class OwnershipIT {
             "PUT", "/api/me/credentials/" + provider, ownerToken, Map.of("apiKey", "sk-owner-1"));
     assertThat(credential.status()).as(credential.toString()).isEqualTo(200);
 
-    // Whatever else can be created with a plain POST (presets, tokens, ...) is created too.
+    var preset =
+        api.call(
+            "POST",
+            "/api/presets",
+            ownerToken,
+            Map.of("name", "mine", "agents", List.of(Map.of("provider", "mock", "model", "a"))));
+    assertThat(preset.status()).as(preset.toString()).isEqualTo(201);
+    owned.put("/api/presets", preset.body().get("id").asText());
+    var sessions = api.call("GET", "/api/auth/sessions", ownerToken, null);
+    assertThat(sessions.status()).as(sessions.toString()).isEqualTo(200);
+    owned.put("/api/auth/sessions", sessions.body().at("/items/0/id").asText());
+
+    // Whatever else can be created with a plain POST (tokens, ...) is created too.
     OpenApiDoc doc = OpenApiDoc.fetch(port);
     for (var op : doc.operations()) {
       if (op.method().equals("POST")

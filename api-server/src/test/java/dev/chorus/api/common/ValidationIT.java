@@ -122,7 +122,7 @@ class ValidationIT {
                         "email",
                         "long-" + UUID.randomUUID() + "@example.com",
                         "password",
-                        "é".repeat(40)))
+                        "é".repeat(201)))
                 .toString(),
             null),
         "password");
