@@ -279,8 +279,9 @@ public class QueryService {
 
   /**
    * The agents of a new query: the requested ones, else {@code fallback} (an edited or regenerated
-   * query's), else the conversation's, else the defaults; each without a system prompt or
-   * temperature of its own gets the conversation's.
+   * query's), else the conversation's, else the user's {@code preferences.defaultAgents}, else the
+   * server defaults; each without a system prompt or temperature of its own gets the
+   * conversation's.
    */
   private List<AgentSpec> chooseAgents(
       UUID userId,
@@ -294,7 +295,10 @@ public class QueryService {
                 ? agents.normalize(userId, fallback)
                 : !conversation.agents().isEmpty()
                     ? agents.normalize(userId, conversation.agents())
-                    : agents.defaults(userId);
+                    : queries
+                        .preferredAgents(userId)
+                        .map(preferred -> agents.normalize(userId, preferred))
+                        .orElseGet(() -> agents.defaults(userId));
     String system = conversation.systemPrompt();
     Double temperature = conversation.temperature();
     if (system == null && temperature == null) {

@@ -332,6 +332,17 @@ public class QueryStore {
         .list();
   }
 
+  /** The agents the user chose as defaults ({@code preferences.defaultAgents}), if any. */
+  Optional<List<AgentSpec>> preferredAgents(UUID userId) {
+    return jdbc.sql(
+            "SELECT preferences -> 'defaultAgents' FROM users WHERE id = :id AND jsonb_typeof(preferences -> 'defaultAgents') = 'array'")
+        .param("id", userId)
+        .query(String.class)
+        .optional()
+        .map(AgentListJson::read)
+        .filter(list -> !list.isEmpty());
+  }
+
   /** Every unfinished query with its conversation, for the relay to watch after a restart. */
   public List<ActiveQuery> allActiveQueries() {
     return jdbc.sql(

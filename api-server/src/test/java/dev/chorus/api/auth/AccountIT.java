@@ -265,6 +265,18 @@ class AccountIT {
     assertThat(merged.body().at("/preferences/defaultAgents")).hasSize(2);
     assertThat(merged.body().path("displayName").asText()).isEqualTo("Ada");
 
+    // A message that names no agents, in a conversation without any, asks the user's defaults.
+    var conversation = api.createConversation(token);
+    var sent =
+        api.call(
+            "POST",
+            "/api/conversations/" + conversation + "/messages",
+            token,
+            Map.of("content", "hi"));
+    assertThat(sent.status()).as(sent.toString()).isEqualTo(202);
+    assertThat(sent.body().at("/query/agents").findValuesAsText("name"))
+        .containsExactly("mock/alpha", "mock/alpha#2");
+
     var before = api.call("GET", "/api/me", token, null).body();
     Map<String, Object> bad = new java.util.LinkedHashMap<>();
     bad.put(
