@@ -169,6 +169,8 @@ start_chorus() {
     CHORUS_PROVIDERS_COMPATIBLE_FAKE_BASEURL="http://127.0.0.1:$BENCH_FAKE_PORT/v1"
     CHORUS_PROVIDERS_COMPATIBLE_FAKE_APIKEY="sk-fake"
     PORT="$BENCH_API_PORT" WORKER_PORT="$BENCH_WORKER_PORT"
+    # Load, not abuse: the per-user limits would refuse the generator's queries.
+    CHORUS_LIMIT_CONCURRENT_QUERIES=0 CHORUS_LIMIT_QUERIES_PER_MINUTE=0 CHORUS_LIMIT_REQUESTS_PER_MINUTE=0
   )
   log "bench: starting worker and api-server (db $BENCH_DB, namespace $BENCH_NAMESPACE, redis db $BENCH_REDIS_DB)"
   # shellcheck disable=SC2086 # BENCH_JAVA_OPTS is a list of JVM flags

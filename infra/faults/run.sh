@@ -47,6 +47,8 @@ if ((!shared)); then
   fi
 fi
 export CHORUS_WORKERS=2
+# The suite's clients share one account: the per-user limits of a real deployment are off here.
+export CHORUS_LIMIT_CONCURRENT_QUERIES=0 CHORUS_LIMIT_QUERIES_PER_MINUTE=0 CHORUS_LIMIT_REQUESTS_PER_MINUTE=0
 # JVMs start slowly on a busy machine; a restart that times out would end the suite early.
 export CHORUS_APP_START_TIMEOUT="${CHORUS_APP_START_TIMEOUT:-300}"
 # shellcheck source=infra/lib/common.sh
