@@ -97,6 +97,12 @@ class OpenApiConfig {
         openApi.setComponents(new Components());
       }
       openApi.getComponents().addSchemas(PROBLEM, problemSchema());
+      // Agents are shared-model records (no annotations there): their example is given here, so
+      // Swagger UI and the tests' generated bodies name an agent that exists everywhere.
+      var agent = openApi.getComponents().getSchemas().get("AgentSpec");
+      if (agent != null && agent.getExample() == null) {
+        agent.setExample(Map.of("provider", "mock", "model", "mock-1"));
+      }
       if (openApi.getPaths() == null) {
         return;
       }
