@@ -146,11 +146,25 @@ app_jar_of() { # module → its executable jar
   [[ -n $best ]] && printf '%s\n' "$best"
 }
 
+# True when a source or pom of the given modules (or the parent pom) is newer than the jar: a
+# benchmark of yesterday's build would measure the wrong code.
+jar_stale() {
+  local jar=$1 module
+  shift
+  [[ $CHORUS_ROOT/pom.xml -nt $jar ]] && return 0
+  for module in "$@"; do
+    [[ -n $(find "$CHORUS_ROOT/$module/src/main" "$CHORUS_ROOT/$module/pom.xml" -newer "$jar" -print -quit) ]] &&
+      return 0
+  done
+  return 1
+}
+
 start_chorus() {
   [[ -n ${API_PID:-} ]] && return 0
   chorus_java_env "$CHORUS_JAVA_MIN" || exit 1
   local wjar ajar
-  wjar=$(app_jar_of workflow-worker) && ajar=$(app_jar_of api-server) || {
+  wjar=$(app_jar_of workflow-worker) && ajar=$(app_jar_of api-server) &&
+    ! jar_stale "$wjar" shared-model workflow-worker && ! jar_stale "$ajar" shared-model api-server || {
     log "bench: building the jars (mvn -B -q -DskipTests package)"
     (cd "$CHORUS_ROOT" && mvn -B -q -DskipTests package) || die "mvn package failed"
     wjar=$(app_jar_of workflow-worker) && ajar=$(app_jar_of api-server) || die "no jars after the build"
@@ -288,6 +302,8 @@ scenario_relay() {
 scenario_temporal() {
   TEMPORAL_NAMESPACES=("$BENCH_NAMESPACE")
   temporal_ensure_namespaces
+  # Also waits until a namespace just created has reached the server's namespace cache.
+  temporal_ensure_search_attributes
   log "bench: temporal ceiling (namespace $BENCH_NAMESPACE)"
   "$BENCH_BIN/temporalbench" -address "$CHORUS_HOST:$CHORUS_TEMPORAL_PORT" -namespace "$BENCH_NAMESPACE" \
     -duration "$OPT_DURATION" -concurrency 64 -out "$OUT/temporal.json" 2>&1 | tee -a "$OUT/loadgen.log" >&2 ||
