@@ -7,7 +7,6 @@ import dev.chorus.api.support.ApiClient;
 import dev.chorus.api.support.ChorusProcesses;
 import dev.chorus.api.support.FakeLlm;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -117,20 +116,16 @@ class BranchHistoryEndToEndIT {
   private static JsonNode finished(ApiClient api, String token, ApiClient.Response accepted) {
     assertThat(accepted.status()).as(String.valueOf(accepted.body())).isEqualTo(202);
     String queryId = accepted.body().at("/query/id").asText();
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
-    while (Instant.now().isBefore(deadline)) {
-      JsonNode query = api.call("GET", "/api/queries/" + queryId, token, null).body();
-      if (query.get("status").asText().equals("COMPLETED")) {
-        return query;
-      }
-      assertThat(query.get("status").asText()).isIn("PENDING", "RUNNING");
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-    throw new AssertionError("query " + queryId + " did not complete in 90 s");
+    JsonNode query =
+        org.awaitility.Awaitility.await("query " + queryId + " completes")
+            .atMost(Duration.ofSeconds(90))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> api.call("GET", "/api/queries/" + queryId, token, null).body(),
+                q -> {
+                  assertThat(q.get("status").asText()).isIn("PENDING", "RUNNING", "COMPLETED");
+                  return q.get("status").asText().equals("COMPLETED");
+                });
+    return query;
   }
 }

@@ -164,18 +164,13 @@ class EndToEndIT {
               WorkflowClientOptions.newBuilder().setNamespace(Stack.TEMPORAL_NAMESPACE).build());
       // query_completed is published by the workflow's last activity: the workflow itself
       // completes a moment after the client has the event.
-      var description = client.newUntypedWorkflowStub(workflowId).describe();
-      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-      while (description.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-          && System.nanoTime() < deadline) {
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new AssertionError(e);
-        }
-        description = client.newUntypedWorkflowStub(workflowId).describe();
-      }
+      var description =
+          org.awaitility.Awaitility.await()
+              .atMost(java.time.Duration.ofSeconds(30))
+              .pollInterval(java.time.Duration.ofMillis(100))
+              .until(
+                  () -> client.newUntypedWorkflowStub(workflowId).describe(),
+                  d -> d.getStatus() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
       assertThat(description.getStatus())
           .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
       assertThat(description.getWorkflowType()).isEqualTo("ChatQueryWorkflow");
