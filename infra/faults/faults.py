@@ -46,6 +46,8 @@ class AgentView:
     lost: int = 0  # seq numbers skipped within an attempt
     duplicated: int = 0  # seq numbers seen twice within an attempt
     stale: int = 0  # deltas of an older attempt after a newer one began
+    overshoot: int = 0  # retries whose resumeFrom passed the text this client had received
+    trace: list = field(default_factory=list)  # every event of this agent, for a mismatch report
 
 
 @dataclass
@@ -73,6 +75,10 @@ class QueryRun:
             self.last_id = eid
         kind = ev.get("type")
         agent = ev.get("agent")
+        if agent is not None:
+            self.view(agent).trace.append(
+                [eid, kind, ev.get("attempt"), ev.get("seq"), ev.get("resumeFrom"), ev.get("text")]
+            )
         if kind == "delta":
             v = self.view(agent)
             attempt = ev.get("attempt", 0)
@@ -93,6 +99,8 @@ class QueryRun:
         elif kind == "response_retrying":
             v = self.view(agent)
             v.attempt, v.next_seq = ev.get("attempt", v.attempt + 1), 0
+            if len(v.text.encode("utf-16-le", "surrogatepass")) // 2 < ev.get("resumeFrom", 0):
+                v.overshoot += 1  # the server kept text it never sent: this client's answer is wrong
             v.text = utf16_prefix(v.text, ev.get("resumeFrom", 0))
             v.retries.append((at, v.attempt, ev.get("resumeFrom", 0)))
         elif kind == "response_started":
@@ -373,7 +381,7 @@ class Suite:
 
     def report(self, elapsed: float) -> dict:
         statuses: dict = {}
-        mismatches, not_final, lost, dup, stale, dup_events = [], [], 0, 0, 0, 0
+        mismatches, not_final, lost, dup, stale, dup_events, overshoot = [], [], 0, 0, 0, 0, 0
         for run in self.runs:
             st = run.persisted["status"]
             statuses[st] = statuses.get(st, 0) + 1
@@ -385,6 +393,7 @@ class Suite:
                 lost += v.lost
                 dup += v.duplicated
                 stale += v.stale
+                overshoot += v.overshoot
                 persisted = r.get("content") or ""
                 if r["status"] == "COMPLETED" and v.text != persisted:
                     common = len(os.path.commonprefix([v.text, persisted]))
@@ -397,6 +406,7 @@ class Suite:
                             "firstDifferenceAt": common,
                             "client": v.text[common : common + 60],
                             "persisted": persisted[common : common + 60],
+                            "events": v.trace,
                         }
                     )
         faults = [self.fault_figures(f) for f in self.faults]
@@ -412,6 +422,7 @@ class Suite:
             "lostDeltas": lost,
             "duplicatedDeltas": dup,
             "staleAttemptDeltas": stale,
+            "resumesPastReceivedText": overshoot,
             "duplicateEvents": dup_events,
             "reconnects": sum(c.reconnects for c in self.clients),
             "retries": sum(len(v.retries) for run in self.runs for v in run.agents.values()),
@@ -467,6 +478,7 @@ def markdown(r: dict) -> str:
         return "–" if not s else f"{s['p50']} / {s['max']} (n={s['n']})"
 
     ok = not r["notFinal"] and not r["textMismatches"] and r["lostDeltas"] == 0 and r["duplicatedDeltas"] == 0
+    ok = ok and r["resumesPastReceivedText"] == 0
     lines = [
         "# Chorus fault suite",
         "",
@@ -481,6 +493,7 @@ def markdown(r: dict) -> str:
         f"| lost deltas (seq gaps) | {r['lostDeltas']} |",
         f"| duplicated deltas (seq repeats) | {r['duplicatedDeltas']} |",
         f"| deltas of a superseded attempt | {r['staleAttemptDeltas']} |",
+        f"| retries resuming past the text a client received | {r['resumesPastReceivedText']} |",
         f"| events delivered twice (same id) | {r['duplicateEvents']} |",
         f"| retried attempts seen | {r['retries']} |",
         f"| WebSocket reconnects | {r['reconnects']} |",
@@ -497,7 +510,8 @@ def markdown(r: dict) -> str:
     if r["textMismatches"]:
         lines += ["", "First mismatches:", ""]
         for m in r["textMismatches"][:5]:
-            lines.append(f"- `{m['query']}` {m['agent']}: {json.dumps(m)}")
+            brief = {k: v for k, v in m.items() if k != "events"}
+            lines.append(f"- `{m['query']}` {m['agent']}: {json.dumps(brief)} (events in report.json)")
     return "\n".join(lines) + "\n"
 
 
@@ -533,6 +547,7 @@ def main() -> int:
     print(md)
     ok = not report["notFinal"] and not report["textMismatches"]
     ok = ok and report["lostDeltas"] == 0 and report["duplicatedDeltas"] == 0
+    ok = ok and report["resumesPastReceivedText"] == 0
     return 0 if ok else 1
 
 

@@ -150,8 +150,9 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                 if (delta.isEmpty()) {
                   return;
                 }
-                text.append(delta);
-                produced.set(text.length());
+                // Published before it counts as streamed: the text checkpointed for a next attempt
+                // (also when this write fails) must never hold a delta no client could receive —
+                // clients keep resumeFrom = checkpoint length characters of what they got.
                 if (events.publish(
                         new QueryEvent.Delta(
                             task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta))
@@ -160,6 +161,8 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                   throw ApplicationFailure.newFailure(
                       "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED);
                 }
+                text.append(delta);
+                produced.set(text.length());
                 if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
                   store.checkpoint(task, attempt, text.toString());
                   checkpointed[0] = System.nanoTime();
