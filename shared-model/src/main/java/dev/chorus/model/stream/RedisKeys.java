@@ -35,6 +35,18 @@ public record RedisKeys(String prefix) {
     return prefix + ":worker:" + workerId + ":attempts";
   }
 
+  /**
+   * The client name of a worker's Redis connections ({@code CLIENT SETNAME}): a worker with none
+   * left in {@code CLIENT LIST} has died.
+   */
+  public String workerClientName(String workerId) {
+    return workerClientNamePrefix() + workerId;
+  }
+
+  public String workerClientNamePrefix() {
+    return prefix + ":worker:";
+  }
+
   /** Announces every new query to the relays of all api-server instances. */
   public String queryAnnouncements() {
     return prefix + ":queries";

@@ -12,9 +12,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param deadAfter silence after which a worker counts as dead and its attempts are failed over; a
  *     JVM that stalls longer than this (GC, CPU starvation) loses its attempts to a peer, which is
  *     safe (superseded attempts are fenced) but wasteful, so keep it well above {@code beat}
+ * @param goneAfter silence after which a worker that also has no Redis connection left counts as
+ *     dead: a killed process's sockets close at once, so this catches a crash well before {@code
+ *     deadAfter}; a live worker reconnecting after a network blip beats again within a beat or two
  */
 @ConfigurationProperties("chorus.liveness")
 public record LivenessProperties(
     @DefaultValue("true") boolean enabled,
-    @DefaultValue("200ms") Duration beat,
-    @DefaultValue("1s") Duration deadAfter) {}
+    @DefaultValue("100ms") Duration beat,
+    @DefaultValue("1s") Duration deadAfter,
+    @DefaultValue("300ms") Duration goneAfter) {}

@@ -7,14 +7,20 @@ import dev.chorus.worker.stream.StreamProperties;
 import dev.chorus.worker.support.WorkerIntegrationTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
@@ -24,12 +30,16 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  */
 @WorkerIntegrationTest
 class WorkerLivenessIT {
-  private static final Duration DEAD_AFTER = Duration.ofMillis(300);
+  // Generous: a loaded machine must not make a worker that just beat look silent.
+  private static final Duration DEAD_AFTER = Duration.ofSeconds(1);
+  private static final Duration GONE_AFTER = Duration.ofMillis(200);
   private static final LivenessProperties PROPERTIES =
-      new LivenessProperties(true, Duration.ofMillis(50), DEAD_AFTER);
+      new LivenessProperties(true, Duration.ofMillis(50), DEAD_AFTER, DEAD_AFTER);
 
   @Autowired StringRedisTemplate redis;
   @Autowired StreamProperties stream;
+  @Autowired LettuceConnectionFactory connections;
+  @Autowired WorkerIdentity identity;
 
   private RedisKeys keys;
   private final AtomicLong clock = new AtomicLong();
@@ -48,18 +58,96 @@ class WorkerLivenessIT {
     }
   }
 
+  private final List<LettuceConnectionFactory> ownConnections = new ArrayList<>();
+
+  @AfterEach
+  void closeConnections() {
+    ownConnections.forEach(LettuceConnectionFactory::destroy);
+  }
+
   private WorkerLiveness worker(String name) {
+    return worker(name, redis, PROPERTIES);
+  }
+
+  private WorkerLiveness worker(
+      String name, StringRedisTemplate connection, LivenessProperties properties) {
     return new WorkerLiveness(
-        redis,
+        name + "-" + UUID.randomUUID(),
+        connection,
         keys,
-        PROPERTIES,
+        properties,
         (token, attempt, dead) ->
             failedOver.add(name + " failed " + new String(token, StandardCharsets.UTF_8)),
         clock::get);
   }
 
+  /** Redis connections of their own, named like a worker process's. */
+  private LettuceConnectionFactory namedConnections(String clientName) {
+    RedisStandaloneConfiguration server = connections.getStandaloneConfiguration();
+    var factory =
+        new LettuceConnectionFactory(
+            server, LettuceClientConfiguration.builder().clientName(clientName).build());
+    factory.afterPropertiesSet();
+    factory.start();
+    ownConnections.add(factory);
+    return factory;
+  }
+
+  @Test
+  void theWorkersOwnRedisConnectionsCarryItsName() {
+    String name = redis.execute((RedisCallback<String>) c -> c.serverCommands().getClientName());
+    assertThat(name).isEqualTo(new RedisKeys(stream.keyPrefix()).workerClientName(identity.id()));
+  }
+
+  @Test
+  void aCrashedWorkerWhoseConnectionsClosedIsTakenOverLongBeforeAStalledOne() throws Exception {
+    var properties =
+        new LivenessProperties(true, Duration.ofMillis(50), Duration.ofSeconds(3), GONE_AFTER);
+    var crashedId = "crashed-" + UUID.randomUUID();
+    var crashedConnections = namedConnections(keys.workerClientName(crashedId));
+    var crashed =
+        new WorkerLiveness(
+            crashedId,
+            new StringRedisTemplate(crashedConnections),
+            keys,
+            properties,
+            (token, attempt, dead) -> failedOver.add(new String(token, StandardCharsets.UTF_8)),
+            clock::get);
+    var stalledId = "stalled-" + UUID.randomUUID();
+    var stalled =
+        new WorkerLiveness(
+            stalledId,
+            new StringRedisTemplate(namedConnections(keys.workerClientName(stalledId))),
+            keys,
+            properties,
+            (token, attempt, dead) -> failedOver.add(new String(token, StandardCharsets.UTF_8)),
+            clock::get);
+    WorkerLiveness peer = worker("peer", redis, properties);
+    crashed.beat();
+    crashed.track("token-crashed".getBytes(StandardCharsets.UTF_8), "alto attempt 1");
+    stalled.beat();
+    stalled.track("token-stalled".getBytes(StandardCharsets.UTF_8), "bass attempt 1");
+    peer.beat();
+    settle(properties);
+
+    // kill -9: the kernel closes the process's sockets and Redis drops its clients at once.
+    crashedConnections.destroy();
+    Thread.sleep(GONE_AFTER.toMillis() + 150);
+    peer.beat();
+
+    assertThat(peer.reapDead()).isEqualTo(1);
+    assertThat(failedOver).containsExactly("peer failed token-crashed");
+    assertThat(redis.opsForZSet().range(keys.workers(), 0, -1))
+        .as("silent but still connected: not dead before deadAfter")
+        .containsExactlyInAnyOrder(stalledId, peer.workerId());
+  }
+
   private void settle() {
-    clock.addAndGet(2 * DEAD_AFTER.toNanos() + 1);
+    settle(PROPERTIES);
+  }
+
+  private void settle(LivenessProperties properties) {
+    clock.addAndGet(2 * properties.deadAfter().toNanos() + 1);
   }
 
   @Test
