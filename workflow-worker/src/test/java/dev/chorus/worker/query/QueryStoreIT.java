@@ -446,14 +446,14 @@ class QueryStoreIT {
 
   // --- fixtures -------------------------------------------------------------------------------
 
-  /**
-   * A user message and its PENDING query, as api-server writes them; the task of its first agent.
-   */
   /** The second agent's task of the same query. */
   private AgentTask betaOf(AgentTask alpha) {
     return new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
   }
 
+  /**
+   * A user message and its PENDING query, as api-server writes them; the task of its first agent.
+   */
   private AgentTask newQuery(String text, AgentSpec... agents) {
     return queryFor(userMessage(text), agents);
   }
