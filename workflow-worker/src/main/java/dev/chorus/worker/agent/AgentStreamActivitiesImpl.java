@@ -155,8 +155,6 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                 if (delta.isEmpty()) {
                   return;
                 }
-                text.append(delta);
-                produced.set(text.length());
                 if (events.publish(
                         new QueryEvent.Delta(
                             task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta))
@@ -165,6 +163,10 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                   throw ApplicationFailure.newFailure(
                       "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED);
                 }
+                // Only published text counts: a delta whose XADD failed must not reach the
+                // checkpoint, or the next attempt's resumeFrom would keep text no client saw.
+                text.append(delta);
+                produced.set(text.length());
                 if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
                   checkpoint.offer(text.toString());
                   checkpointed[0] = System.nanoTime();
