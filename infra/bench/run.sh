@@ -187,11 +187,11 @@ start_chorus() {
     CHORUS_LIMIT_CONCURRENT_QUERIES=0 CHORUS_LIMIT_QUERIES_PER_MINUTE=0 CHORUS_LIMIT_REQUESTS_PER_MINUTE=0
   )
   log "bench: starting worker and api-server (db $BENCH_DB, namespace $BENCH_NAMESPACE, redis db $BENCH_REDIS_DB)"
-  # shellcheck disable=SC2086 # BENCH_JAVA_OPTS is a list of JVM flags
-  start_bg worker env "${env[@]}" java ${BENCH_JAVA_OPTS:-} -jar "$wjar"
+  # shellcheck disable=SC2086 # CHORUS_APP_JVM_FLAGS and BENCH_JAVA_OPTS are lists of JVM flags
+  start_bg worker env "${env[@]}" java $CHORUS_APP_JVM_FLAGS ${BENCH_JAVA_OPTS:-} -jar "$wjar"
   WORKER_PID=$LAST_PID
   # shellcheck disable=SC2086
-  start_bg api env "${env[@]}" java ${BENCH_JAVA_OPTS:-} -jar "$ajar"
+  start_bg api env "${env[@]}" java $CHORUS_APP_JVM_FLAGS ${BENCH_JAVA_OPTS:-} -jar "$ajar"
   API_PID=$LAST_PID
   wait_http worker "http://127.0.0.1:$BENCH_WORKER_PORT/actuator/health" 180 "$WORKER_PID"
   wait_http api "http://127.0.0.1:$BENCH_API_PORT/actuator/health" 180 "$API_PID"

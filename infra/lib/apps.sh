@@ -3,7 +3,8 @@
 #   worker: workflow-worker/target/workflow-worker-*.jar  (actuator on :$CHORUS_WORKER_PORT)
 #   api:    api-server/target/api-server-*.jar            (HTTP + actuator on :$CHORUS_API_PORT)
 # The environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, SPRING_PROFILES_ACTIVE, ...)
-# is passed through untouched. Extra JVM flags: CHORUS_JAVA_OPTS.
+# is passed through untouched. JVM flags: CHORUS_APP_JVM_FLAGS (the collector, see java.sh), then
+# CHORUS_JAVA_OPTS.
 #
 # CHORUS_WORKERS=N (default 1) runs N workers: worker, worker2 ... workerN, worker K with its
 # actuator on CHORUS_WORKER_PORT+K-1. More than one keeps a standby polling every task queue, so
@@ -105,13 +106,13 @@ app_launch() {
   log "$name: starting ${jar#"$CHORUS_ROOT"/} (log $log)"
   # The JVM's cwd is the repo root so relative paths in the apps' config behave like `mvn spring-boot:run`.
   # Addresses follow the CHORUS_*_PORT settings (a private stack on other ports) unless set explicitly.
-  # shellcheck disable=SC2086 # CHORUS_JAVA_OPTS is a list of JVM flags
+  # shellcheck disable=SC2086 # CHORUS_APP_JVM_FLAGS and CHORUS_JAVA_OPTS are lists of JVM flags
   (cd "$CHORUS_ROOT" &&
     export DATABASE_URL="${DATABASE_URL:-jdbc:postgresql://$CHORUS_HOST:$CHORUS_PG_PORT/chorus}" \
       REDIS_URL="${REDIS_URL:-redis://$CHORUS_HOST:$CHORUS_REDIS_PORT}" \
       TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-$CHORUS_HOST:$CHORUS_TEMPORAL_PORT}" \
       PORT="$CHORUS_API_PORT" WORKER_PORT="$port" &&
-    exec setsid nohup java ${CHORUS_JAVA_OPTS:-} -jar "$jar" </dev/null >>"$log" 2>&1) &
+    exec setsid nohup java $CHORUS_APP_JVM_FLAGS ${CHORUS_JAVA_OPTS:-} -jar "$jar" </dev/null >>"$log" 2>&1) &
   echo $! >"$(app_pidfile "$name")"
 }
 

@@ -11,6 +11,13 @@
 [[ -n "${_CHORUS_JAVA_SH:-}" ]] && return 0
 _CHORUS_JAVA_SH=1
 
+# JVM flags of the worker and the api-server (stack.sh, the benchmark, the fault suite), before
+# CHORUS_JAVA_OPTS / BENCH_JAVA_OPTS. A concurrent collector: with G1 (the default on 2 CPUs),
+# young pauses on this busy 2-core machine took 40-120 ms at p50 and up to 800 ms (GC threads
+# waiting for a CPU), and each one stopped every live stream for that long. Set it empty for the
+# JVM's default.
+CHORUS_APP_JVM_FLAGS="${CHORUS_APP_JVM_FLAGS--XX:+UseZGC}"
+
 # Major version of a java binary ("17.0.15" -> 17, "1.8.0_402" -> 8, "25-ea" -> 25).
 chorus_java_major() {
   local bin=$1 v

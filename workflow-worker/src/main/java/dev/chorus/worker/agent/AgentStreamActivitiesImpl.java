@@ -28,10 +28,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * Streams one agent's answer: every delta goes to the query's Redis Stream as it arrives, the text
- * so far is checkpointed in PostgreSQL (twice a second, and when an attempt fails) while the
- * activity heartbeats with its length, and the final text is persisted once. A retry continues from
- * the checkpoint (see {@link Resume}) and says so with {@code response_retrying{resumeFrom}}; a
- * cancelled agent keeps what it streamed.
+ * so far is checkpointed in PostgreSQL (twice a second off the delta callback through {@link
+ * CheckpointWriter}, and synchronously when an attempt fails) while the activity heartbeats with
+ * its length, and the final text is persisted once. A retry continues from the checkpoint (see
+ * {@link Resume}) and says so with {@code response_retrying{resumeFrom}}; a cancelled agent keeps
+ * what it streamed.
  */
 @Component
 public class AgentStreamActivitiesImpl implements AgentStreamActivities {
@@ -49,6 +50,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   private final PriceTable pricing;
   private final ContextProperties contextLimits;
   private final WorkerLiveness liveness;
+  private final CheckpointWriter checkpoints;
 
   AgentStreamActivitiesImpl(
       ProviderRegistry providers,
@@ -58,8 +60,10 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
       EndpointResolver endpoints,
       PriceTable pricing,
       ContextProperties contextLimits,
-      WorkerLiveness liveness) {
+      WorkerLiveness liveness,
+      CheckpointWriter checkpoints) {
     this.providers = providers;
+    this.checkpoints = checkpoints;
     this.liveness = liveness;
     this.endpoints = endpoints;
     this.pricing = pricing;
@@ -141,6 +145,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
     long[] checkpointed = {System.nanoTime()};
     StreamEnd end;
     HeartbeatKeeper.Handle keeper = heartbeats.keep(context, produced::get);
+    CheckpointWriter.Stream checkpoint = checkpoints.open(task, attempt);
     try (keeper) {
       end =
           provider.stream(
@@ -164,30 +169,39 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                 text.append(delta);
                 produced.set(text.length());
                 if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
-                  store.checkpoint(task, attempt, text.toString());
+                  checkpoint.offer(text.toString());
                   checkpointed[0] = System.nanoTime();
                 }
-                context.heartbeat(text.length());
+                // No heartbeat here: the keeper beats every second on its own thread (the SDK
+                // holds a lock through each heartbeat RPC, and a slow one stalled the stream).
               },
               keeper);
     } catch (ActivityCanceledException cancelled) {
       if (requestedByWorkflow(cancelled)) {
         throw cancelled(task, attempt, text, started, cancelled);
       }
-      store.checkpoint(task, attempt, text.toString());
+      checkpoint.flush(text.toString());
       throw cancelled;
     } catch (InterruptedException e) {
       if (keeper.stopReason() instanceof ActivityCanceledException cancelled
           && requestedByWorkflow(cancelled)) {
         throw cancelled(task, attempt, text, started, cancelled);
       }
-      store.checkpoint(task, attempt, text.toString());
+      checkpoint.flush(text.toString());
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     } catch (RuntimeException failed) {
+      if (keeper.stopReason() instanceof ActivityCanceledException cancelled
+          && requestedByWorkflow(cancelled)) {
+        // The keeper's interrupt landed in a Redis or PostgreSQL call of the delta callback.
+        Thread.interrupted();
+        throw cancelled(task, attempt, text, started, cancelled);
+      }
       // The next attempt continues from here: save everything this one streamed.
-      store.checkpoint(task, attempt, text.toString());
+      checkpoint.flush(text.toString());
       throw failed;
+    } finally {
+      checkpoint.close();
     }
     Usage usage = pricing.price(task.agent().provider(), task.agent().model(), end.usage());
     long latencyMs = (System.nanoTime() - started) / 1_000_000;

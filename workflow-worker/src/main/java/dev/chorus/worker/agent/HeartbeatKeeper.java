@@ -6,10 +6,12 @@ import io.temporal.client.ActivityCompletionException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
@@ -18,7 +20,8 @@ import org.springframework.stereotype.Component;
  * Keeps a streaming activity's heartbeat going while no delta arrives (a slow first token, a long
  * pause), so only a dead worker — not a slow provider — misses the heartbeat timeout. When Temporal
  * answers a heartbeat with cancellation, the provider's connection is closed and the activity's
- * thread interrupted, so the call stops at once. One scheduler thread serves every activity.
+ * thread interrupted, so the call stops at once. It is a streaming activity's only heartbeat: one
+ * scheduler thread times the beats of every activity, and the delta callback never waits for one.
  */
 @Component
 class HeartbeatKeeper implements DisposableBean {
@@ -27,6 +30,14 @@ class HeartbeatKeeper implements DisposableBean {
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("heartbeat-keeper").daemon().factory());
+
+  /**
+   * The SDK sends a heartbeat on the calling thread and holds the activity's heartbeat lock while
+   * the RPC runs; with hundreds of streams one thread would fall behind, so each beat is sent on a
+   * virtual thread of its own.
+   */
+  private final ExecutorService senders =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("heartbeat-", 0).factory());
 
   /** Stops the heartbeats when closed; tells the provider when the activity is cancelled. */
   interface Handle extends Cancellation, AutoCloseable {
@@ -49,6 +60,7 @@ class HeartbeatKeeper implements DisposableBean {
   private final class Keeper implements Handle {
     private final Thread worker = Thread.currentThread();
     private final List<Runnable> closers = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean beating = new AtomicBoolean();
     private final ScheduledFuture<?> task;
     private volatile boolean cancelled;
     private volatile ActivityCompletionException reason;
@@ -57,17 +69,29 @@ class HeartbeatKeeper implements DisposableBean {
       task =
           scheduler.scheduleAtFixedRate(
               () -> {
-                try {
-                  context.heartbeat(progress.get());
-                } catch (ActivityCompletionException cancelledOrGone) {
-                  reason = cancelledOrGone;
-                  cancel();
-                  throw cancelledOrGone;
+                // The one before may still wait for a slow Temporal server: skip this beat.
+                if (!beating.compareAndSet(false, true)) {
+                  return;
                 }
+                senders.execute(() -> beat(context, progress));
               },
               INTERVAL.toMillis(),
               INTERVAL.toMillis(),
               TimeUnit.MILLISECONDS);
+    }
+
+    private void beat(ActivityExecutionContext context, Supplier<Object> progress) {
+      try {
+        if (reason == null) {
+          context.heartbeat(progress.get());
+        }
+      } catch (ActivityCompletionException cancelledOrGone) {
+        reason = cancelledOrGone;
+        task.cancel(false);
+        cancel();
+      } finally {
+        beating.set(false);
+      }
     }
 
     void cancel() {
@@ -103,5 +127,6 @@ class HeartbeatKeeper implements DisposableBean {
   @Override
   public void destroy() {
     scheduler.shutdownNow();
+    senders.shutdownNow();
   }
 }

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.annotation.Transactional;
@@ -31,8 +33,11 @@ import org.springframework.transaction.annotation.Transactional;
 public class QueryStore {
   private final JdbcClient jdbc;
 
-  public QueryStore(JdbcClient jdbc) {
+  private final NamedParameterJdbcTemplate batch;
+
+  public QueryStore(JdbcClient jdbc, NamedParameterJdbcTemplate batch) {
     this.jdbc = jdbc;
+    this.batch = batch;
   }
 
   /** Id of the assistant message an agent writes for a query: the same on every attempt. */
@@ -245,17 +250,37 @@ public class QueryStore {
    * the attempt that owns the row writes: a late write of a dead attempt changes nothing.
    */
   public void checkpoint(AgentTask task, int attempt, String text) {
-    jdbc.sql(
-            """
-            UPDATE responses SET content = :text
-            WHERE query_id = :queryId AND agent = :agent AND attempt = :attempt
-              AND status = 'STREAMING'
-            """)
-        .param("text", text)
-        .param("queryId", task.queryId())
-        .param("agent", task.agent().name())
-        .param("attempt", attempt)
-        .update();
+    checkpointAll(List.of(new Checkpoint(task, attempt, text)));
+  }
+
+  /** One attempt's streamed text so far, to be saved with {@link #checkpointAll}. */
+  public record Checkpoint(AgentTask task, int attempt, String text) {}
+
+  /**
+   * Saves several attempts' checkpoints in one round trip; each, as {@link #checkpoint}, only while
+   * its attempt is the response's current one and still streaming.
+   */
+  public void checkpointAll(List<Checkpoint> checkpoints) {
+    if (checkpoints.isEmpty()) {
+      return;
+    }
+    MapSqlParameterSource[] rows = new MapSqlParameterSource[checkpoints.size()];
+    for (int i = 0; i < rows.length; i++) {
+      Checkpoint c = checkpoints.get(i);
+      rows[i] =
+          new MapSqlParameterSource()
+              .addValue("text", c.text())
+              .addValue("queryId", c.task().queryId())
+              .addValue("agent", c.task().agent().name())
+              .addValue("attempt", c.attempt());
+    }
+    batch.batchUpdate(
+        """
+        UPDATE responses SET content = :text
+        WHERE query_id = :queryId AND agent = :agent AND attempt = :attempt
+          AND status = 'STREAMING'
+        """,
+        rows);
   }
 
   /** The last checkpoint of an unfinished response: the text a new attempt continues from. */

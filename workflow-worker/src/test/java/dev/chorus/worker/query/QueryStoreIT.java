@@ -147,8 +147,7 @@ class QueryStoreIT {
   @Test
   void failResponseDoesNotOverwriteACompletedResponse() {
     AgentTask alpha = newQuery("Say hello", ALPHA, BETA);
-    AgentTask beta =
-        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
+    AgentTask beta = betaOf(alpha);
 
     store.startResponse(alpha, 1);
     store.completeResponse(alpha, 1, "hello", new Usage(1, 1), "stop", 5);
@@ -186,8 +185,7 @@ class QueryStoreIT {
     assistantMessage(earlierQuery, "mock/alpha", "Alpha: a workflow engine.");
     assistantMessage(earlierQuery, "mock/beta", "Beta: something else.");
     AgentTask alpha = newQuery("And Redis Streams?", ALPHA);
-    AgentTask beta =
-        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
+    AgentTask beta = betaOf(alpha);
     // Written after the message being answered: never part of its context.
     userMessage("A later question");
     assistantMessage(alpha.queryId(), "mock/alpha", "Alpha's answer to this very query");
@@ -217,8 +215,7 @@ class QueryStoreIT {
     UUID earlierQuery = UUID.randomUUID();
     assistantMessage(earlierQuery, "mock/alpha", "Alpha: a workflow engine.");
     AgentTask alpha = newQuery("And Redis Streams?", ALPHA, BETA);
-    AgentTask beta =
-        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
+    AgentTask beta = betaOf(alpha);
     store.completeResponse(alpha, 1, "Alpha's first answer", Usage.NONE, "stop", 10);
     store.startResponse(beta, 1);
     store.checkpoint(beta, 1, "Beta, unfinished");
@@ -276,6 +273,24 @@ class QueryStoreIT {
     store.finishQuery(task.queryId(), QueryStatus.CANCELLED);
 
     assertThat(status(task.queryId())).isEqualTo("CANCELLED");
+  }
+
+  @Test
+  void checkpointsOfSeveralAttemptsAreSavedInOneBatchEachOnlyByItsCurrentAttempt() {
+    AgentTask alpha = newQuery("Tell two stories", ALPHA, BETA);
+    AgentTask beta = betaOf(alpha);
+    store.startResponse(alpha, 1);
+    store.startResponse(beta, 1);
+    store.startResponse(beta, 2);
+
+    store.checkpointAll(
+        List.of(
+            new QueryStore.Checkpoint(alpha, 1, "Alpha so far"),
+            new QueryStore.Checkpoint(beta, 1, "a superseded attempt"),
+            new QueryStore.Checkpoint(beta, 2, "Beta so far")));
+
+    assertThat(store.loadCheckpoint(alpha)).contains("Alpha so far");
+    assertThat(store.loadCheckpoint(beta)).contains("Beta so far");
   }
 
   @Test
@@ -359,8 +374,7 @@ class QueryStoreIT {
   @Test
   void markCancelledEndsAnUnstartedOrStreamingResponseButNeverACompletedOne() {
     AgentTask alpha = newQuery("Say hello", ALPHA, BETA);
-    AgentTask beta =
-        new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
+    AgentTask beta = betaOf(alpha);
     store.startResponse(alpha, 1);
     store.checkpoint(alpha, 1, "Hel");
 
@@ -431,6 +445,11 @@ class QueryStoreIT {
   }
 
   // --- fixtures -------------------------------------------------------------------------------
+
+  /** The second agent's task of the same query. */
+  private AgentTask betaOf(AgentTask alpha) {
+    return new AgentTask(alpha.queryId(), conversationId, alpha.messageId(), BETA, userId);
+  }
 
   /**
    * A user message and its PENDING query, as api-server writes them; the task of its first agent.
