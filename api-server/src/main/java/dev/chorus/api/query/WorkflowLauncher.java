@@ -49,7 +49,9 @@ public class WorkflowLauncher {
                     .set(ChorusSearchAttributes.USER_ID, input.userId().toString())
                     .set(ChorusSearchAttributes.CONVERSATION_ID, input.conversationId().toString())
                     .set(ChorusSearchAttributes.PROVIDERS, providers)
-                    .set(ChorusSearchAttributes.STATUS, QueryStatus.PENDING.name())
+                    // Running from Temporal's view once started: set here, the workflow does not
+                    // spend a search-attribute upsert on it (PENDING stays PostgreSQL's state).
+                    .set(ChorusSearchAttributes.STATUS, QueryStatus.RUNNING.name())
                     .build())
             .setMemo(memo)
             .setStaticSummary(

@@ -152,6 +152,46 @@ class ChatQueryWorkflowReplayTest {
   }
 
   /**
+   * The lean path, added behind {@code Workflow.getVersion("lean-bookkeeping")}: marking the query
+   * running, recording a failed agent and finishing run as local activities (markers, no activity
+   * tasks), and no RUNNING upsert; only the streams and the ranking are activity tasks.
+   */
+  @Test
+  void leanBookkeepingHistoryReplays() throws Exception {
+    WorkflowExecutionHistory history = load(LeanBookkeepingHistoryGenerator.RESOURCE);
+
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasMarkerRecordedEventAttributes())
+                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
+                .toList())
+        .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.LEAN_CHANGE));
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasMarkerRecordedEventAttributes())
+                .map(e -> e.getMarkerRecordedEventAttributes().getMarkerName())
+                .filter(name -> name.equals("LocalActivity"))
+                .count())
+        .isEqualTo(3);
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+                .toList())
+        .containsExactly("StreamResponse", "StreamResponse", "RankAnswers");
+    assertThat(
+            history.getEvents().stream()
+                .filter(
+                    e -> e.getEventType() == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+                .count())
+        .isEqualTo(1);
+    assertThat(history.getEvents().stream().map(e -> e.getEventType()).toList())
+        .contains(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+
+    WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
+  }
+
+  /**
    * A query started by a worker from before policies, with fallbacks and a policy in its input
    * (sent by a newer api-server, ignored by that worker), replays on this one: the new commands are
    * behind {@code Workflow.getVersion}, so the replay takes the old path.

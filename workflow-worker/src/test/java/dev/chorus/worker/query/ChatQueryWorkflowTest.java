@@ -91,8 +91,10 @@ class ChatQueryWorkflowTest {
 
     var events =
         harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId())).getEvents();
-    // Only the ranking's version marker: fallbacks and policies add nothing to a plain query.
-    assertThat(events).filteredOn(e -> e.hasMarkerRecordedEventAttributes()).hasSize(1);
+    // Only the ranking's and the lean path's version markers: fallbacks and policies add nothing to
+    // a plain query.
+    assertThat(harness.versionChanges(input.queryId()))
+        .containsExactly(ChatQueryWorkflowImpl.LEAN_CHANGE, "rank-answers");
     assertThat(events).noneMatch(e -> e.hasTimerStartedEventAttributes());
   }
 

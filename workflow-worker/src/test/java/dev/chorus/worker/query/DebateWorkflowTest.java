@@ -356,10 +356,9 @@ class DebateWorkflowTest {
 
     assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
     assertThat(harness.log.of(StreamCall.class)).hasSize(2);
-    var events =
-        harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId())).getEvents();
-    // Only the ranking's version marker, as for a query without a policy.
-    assertThat(events).filteredOn(e -> e.hasMarkerRecordedEventAttributes()).hasSize(1);
+    // Only the ranking's and the lean path's version markers, as for a query without a policy.
+    assertThat(harness.versionChanges(input.queryId()))
+        .containsExactly(ChatQueryWorkflowImpl.LEAN_CHANGE, "rank-answers");
   }
 
   @Test

@@ -19,6 +19,9 @@ import io.temporal.common.SearchAttributeKey;
 import io.temporal.common.SearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 
@@ -111,9 +114,43 @@ final class WorkflowHarness implements AutoCloseable {
                             ChorusSearchAttributes.CONVERSATION_ID,
                             input.conversationId().toString())
                         .set(ChorusSearchAttributes.PROVIDERS, providers)
-                        .set(ChorusSearchAttributes.STATUS, QueryStatus.PENDING.name())
+                        .set(ChorusSearchAttributes.STATUS, QueryStatus.RUNNING.name())
                         .build())
                 .build());
+  }
+
+  /** The change ids of the version markers in the query's workflow history, in order. */
+  List<String> versionChanges(UUID queryId) {
+    return client().fetchHistory(ChatQueryInput.workflowId(queryId)).getEvents().stream()
+        .filter(e -> e.hasMarkerRecordedEventAttributes())
+        .map(e -> e.getMarkerRecordedEventAttributes())
+        .filter(marker -> marker.getMarkerName().equals("Version"))
+        .map(marker ->
+            marker
+                .getDetailsMap()
+                .get("changeId")
+                .getPayloads(0)
+                .getData()
+                .toStringUtf8()
+                .replace("\"", ""))
+        .toList();
+  }
+
+  /**
+   * Writes the query's workflow history to {@code src/test/resources/<resource>}, for a history
+   * generator, and only when run with {@code -Dchorus.regenerate=true}: a test run must never
+   * rewrite the recorded histories.
+   */
+  void saveHistory(UUID queryId, String resource) throws IOException {
+    if (!Boolean.getBoolean("chorus.regenerate")) {
+      return;
+    }
+    Path target =
+        Path.of(System.getProperty("basedir", "")).resolve("src/test/resources").resolve(resource);
+    String json = client().fetchHistory(ChatQueryInput.workflowId(queryId)).toJson(true);
+    Files.createDirectories(target.getParent());
+    Files.writeString(target, json + "\n", UTF_8);
+    System.out.println("wrote " + target.toAbsolutePath());
   }
 
   @Override
