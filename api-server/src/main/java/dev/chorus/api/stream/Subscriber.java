@@ -39,7 +39,8 @@ public abstract class Subscriber {
   /** Live events of queries whose replay is being read, held until the replay is sent. */
   private final Map<UUID, List<RelayedEvent>> held = new HashMap<>();
 
-  private final ArrayDeque<Outbound> outbound = new ArrayDeque<>();
+  // Null while nothing waits: an idle client (most of them) holds no queue.
+  private ArrayDeque<Outbound> outbound;
   private volatile OutboundLimits limits;
   private long queuedChars;
   private boolean draining;
@@ -181,17 +182,20 @@ public abstract class Subscriber {
     }
     int size = item.text() == null ? 0 : item.text().length();
     OutboundLimits l = limits;
-    if (outbound.size() + 1 > l.maxEvents() || queuedChars + size > l.maxChars()) {
+    int queued = outbound == null ? 0 : outbound.size();
+    if (queued + 1 > l.maxEvents() || queuedChars + size > l.maxChars()) {
       log.info(
           "subscriber {} fell behind ({} events, {} chars queued); closing it",
           id(),
-          outbound.size(),
+          queued,
           queuedChars);
       closed = true;
-      outbound.clear();
-      queuedChars = 0;
+      dropQueue();
       WRITERS.execute(this::closeSlow);
       return;
+    }
+    if (outbound == null) {
+      outbound = new ArrayDeque<>(8);
     }
     outbound.add(item);
     queuedChars += size;
@@ -205,8 +209,9 @@ public abstract class Subscriber {
     while (true) {
       Outbound item;
       synchronized (this) {
-        item = outbound.poll();
+        item = outbound == null ? null : outbound.poll();
         if (item == null || closed) {
+          outbound = null;
           draining = false;
           return;
         }
@@ -217,8 +222,7 @@ public abstract class Subscriber {
         log.debug("subscriber {} write failed: {}", id(), e.toString());
         synchronized (this) {
           closed = true;
-          outbound.clear();
-          queuedChars = 0;
+          dropQueue();
           draining = false;
         }
         abort();
@@ -231,8 +235,7 @@ public abstract class Subscriber {
         synchronized (this) {
           closed = true;
           draining = false;
-          outbound.clear();
-          queuedChars = 0;
+          dropQueue();
         }
         return;
       }
@@ -242,7 +245,11 @@ public abstract class Subscriber {
   /** Stops queueing for a client that went away. */
   public synchronized void markClosed() {
     closed = true;
-    outbound.clear();
+    dropQueue();
+  }
+
+  private synchronized void dropQueue() {
+    outbound = null;
     queuedChars = 0;
   }
 }

@@ -125,6 +125,16 @@ class ChatWebSocketHandler extends TextWebSocketHandler implements SmartLifecycl
     }
   }
 
+  /**
+   * Tomcat hands over a client's message in parts no bigger than its small per-session read buffer
+   * (see {@link WebSocketConfig}); {@link SessionState#receive} puts them together up to {@code
+   * chorus.ws.max-frame-bytes}.
+   */
+  @Override
+  public boolean supportsPartialMessages() {
+    return true;
+  }
+
   @Override
   protected void handleTextMessage(WebSocketSession raw, TextMessage message) {
     SessionState state = connections.get(raw.getId());
@@ -132,10 +142,23 @@ class ChatWebSocketHandler extends TextWebSocketHandler implements SmartLifecycl
       return;
     }
     state.seen();
+    String text;
+    try {
+      text = state.receive(message.getPayload(), message.isLast(), properties.maxFrameBytes());
+    } catch (SessionState.MessageTooBig e) {
+      state.connection.close(CloseStatus.TOO_BIG_TO_PROCESS.withReason(e.getMessage()));
+      return;
+    }
+    if (text != null) {
+      handleFrame(state, text);
+    }
+  }
+
+  private void handleFrame(SessionState state, String text) {
     ClientConnection connection = state.connection;
     JsonNode frame;
     try {
-      frame = json.readTree(message.getPayload());
+      frame = json.readTree(text);
     } catch (JsonProcessingException e) {
       error(connection, "bad_frame", "frame is not valid JSON", null);
       return;

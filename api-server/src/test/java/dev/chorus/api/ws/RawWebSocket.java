@@ -28,6 +28,7 @@ final class RawWebSocket implements AutoCloseable {
     }
   }
 
+  static final int CONTINUATION = 0x0;
   static final int TEXT = 0x1;
   static final int CLOSE = 0x8;
   static final int PING = 0x9;
@@ -75,9 +76,20 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   void sendText(String text) throws IOException {
+    sendFrame(true, TEXT, text);
+  }
+
+  /** One text message in several frames: the first, continuations, the last with FIN set. */
+  void sendFragments(String... parts) throws IOException {
+    for (int i = 0; i < parts.length; i++) {
+      sendFrame(i == parts.length - 1, i == 0 ? TEXT : CONTINUATION, parts[i]);
+    }
+  }
+
+  private void sendFrame(boolean fin, int opcode, String text) throws IOException {
     byte[] payload = text.getBytes(StandardCharsets.UTF_8);
     var frame = new ByteArrayOutputStream();
-    frame.write(0x80 | TEXT);
+    frame.write((fin ? 0x80 : 0) | opcode);
     if (payload.length < 126) {
       frame.write(0x80 | payload.length);
     } else if (payload.length < 65536) {

@@ -278,6 +278,32 @@ class WebSocketProtocolIT {
     }
   }
 
+  /**
+   * Tomcat hands a message over in parts of its small read buffer; the handler assembles them up to
+   * the limit (4096 characters here), whether the client sent one frame or several.
+   */
+  @Test
+  void largeAndFragmentedMessagesUpToTheLimitAreAssembled() throws Exception {
+    String token = new ApiClient(port).register();
+    try (var ws = new RawWebSocket(port, "/ws?token=" + token, Map.of())) {
+      assertThat(ws.read(WAIT).text()).contains("\"ready\"");
+      // Multi-byte and surrogate-pair characters across the part boundaries; 4096 UTF-16 units.
+      String head = "{\"type\":\"ping\",\"pad\":\"";
+      String pad = "é🎵x".repeat((4096 - head.length() - 2) / 4);
+      String frame = head + pad + "x".repeat(4096 - head.length() - 2 - pad.length()) + "\"}";
+      assertThat(frame).hasSize(4096);
+      ws.sendText(frame);
+      assertThat(ws.read(WAIT).text()).contains("\"pong\"");
+      ws.sendFragments(head, "ab".repeat(1000), "é".repeat(1500), "🎵".repeat(200), "\"}");
+      assertThat(ws.read(WAIT).text()).contains("\"pong\"");
+      ws.sendFragments("{\"type\":", "\"ping\"}");
+      assertThat(ws.read(WAIT).text()).contains("\"pong\"");
+      // Over the limit from its third fragment on: closed before the message ends.
+      ws.sendFragments(head, "x".repeat(4000), "x".repeat(100), "\"}");
+      assertThat(ws.awaitClose(WAIT)).isEqualTo(1009);
+    }
+  }
+
   @Test
   void malformedFramesGetAnErrorAndTheConnectionStays() {
     var api = new ApiClient(port);
