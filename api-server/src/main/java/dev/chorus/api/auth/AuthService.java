@@ -9,6 +9,7 @@ import dev.chorus.api.auth.AuthDtos.TokenView;
 import dev.chorus.api.auth.AuthDtos.UserView;
 import dev.chorus.api.common.ApiException;
 import dev.chorus.api.common.NotFoundException;
+import dev.chorus.api.query.QueryService;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +34,7 @@ public class AuthService {
   private final AuthProperties properties;
   private final LoginThrottle throttle;
   private final Preferences preferences;
+  private final QueryService queries;
   private final Clock clock;
 
   /** Compared against when the email is unknown, so timing does not tell which emails exist. */
@@ -43,8 +45,10 @@ public class AuthService {
       PasswordEncoder passwords,
       AuthProperties properties,
       LoginThrottle throttle,
-      Preferences preferences) {
+      Preferences preferences,
+      QueryService queries) {
     this.store = store;
+    this.queries = queries;
     this.passwords = passwords;
     this.properties = properties;
     this.throttle = throttle;
@@ -148,6 +152,8 @@ public class AuthService {
   void deleteAccount(CurrentUser user, AccessToken token, AuthDtos.DeleteAccountRequest request) {
     requireSession(token, "delete the account");
     checkPassword(user.id(), request.password());
+    // Their rows go with the account: stop the queries still writing them first.
+    queries.stopQueriesOf(user.id());
     store.deleteUser(user.id());
   }
 

@@ -10,6 +10,7 @@ import dev.chorus.api.common.Texts;
 import dev.chorus.api.notify.UserEvents;
 import dev.chorus.api.preset.PresetStore;
 import dev.chorus.api.query.AgentPolicy;
+import dev.chorus.api.query.QueryService;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.ConversationView;
 import dev.chorus.model.notify.UserEvent;
@@ -70,10 +71,16 @@ class ConversationController {
   private final AgentPolicy agents;
   private final PresetStore presets;
   private final UserEvents userEvents;
+  private final QueryService queries;
 
   ConversationController(
-      ConversationStore store, AgentPolicy agents, PresetStore presets, UserEvents userEvents) {
+      ConversationStore store,
+      AgentPolicy agents,
+      PresetStore presets,
+      UserEvents userEvents,
+      QueryService queries) {
     this.store = store;
+    this.queries = queries;
     this.agents = agents;
     this.presets = presets;
     this.userEvents = userEvents;
@@ -185,13 +192,17 @@ class ConversationController {
     return updated;
   }
 
-  /** Soft delete: the conversation disappears from every route; its rows stay for the stats. */
+  /**
+   * Soft delete: the conversation disappears from every route; its rows stay for the stats. Its
+   * queries still under way are cancelled.
+   */
   @DeleteMapping("/{id}")
   @ResponseStatus(HttpStatus.NO_CONTENT)
   void delete(@AuthenticationPrincipal CurrentUser user, @PathVariable UUID id) {
     if (store.softDelete(user.id(), List.of(id)).isEmpty()) {
       throw new NotFoundException("conversation");
     }
+    queries.stopQueriesIn(List.of(id));
     userEvents.publish(user.id(), new UserEvent.ConversationDeleted(id));
   }
 
@@ -210,8 +221,12 @@ class ConversationController {
     return deleted(user.id(), store.softDeleteEmpty(user.id()));
   }
 
-  /** Tells the user's other sessions (conversation-list channel) which conversations went. */
+  /**
+   * Stops their queries still under way and tells the user's other sessions (conversation-list
+   * channel) which conversations went.
+   */
   private Deleted deleted(UUID userId, List<UUID> ids) {
+    queries.stopQueriesIn(ids);
     ids.forEach(id -> userEvents.publish(userId, new UserEvent.ConversationDeleted(id)));
     return new Deleted(ids);
   }

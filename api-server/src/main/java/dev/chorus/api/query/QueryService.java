@@ -19,6 +19,8 @@ import dev.chorus.model.workflow.QueryPolicy;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
@@ -34,6 +36,8 @@ public class QueryService {
   public static final int MAX_IDEMPOTENCY_KEY = 200;
 
   public record Sent(MessageView message, QueryView query) {}
+
+  private static final Logger log = LoggerFactory.getLogger(QueryService.class);
 
   private final QueryStore queries;
   private final ConversationStore conversations;
@@ -370,6 +374,34 @@ public class QueryService {
 
   public QueryView get(UUID userId, UUID queryId) {
     return queries.findQuery(userId, queryId).orElseThrow(() -> new NotFoundException("query"));
+  }
+
+  /**
+   * Stops the queries still under way in conversations that were just deleted: nobody can read
+   * their answers any more, so they should not keep costing tokens. Each is cancelled like a user's
+   * cancel (the partial text is kept with the deleted rows); one whose workflow never started is
+   * cancelled in PostgreSQL. Best effort: a query that cannot be reached now (Temporal away) simply
+   * finishes. Returns how many were stopped.
+   */
+  public int stopQueriesIn(List<UUID> conversationIds) {
+    int stopped = 0;
+    for (UUID conversationId : conversationIds) {
+      for (UUID queryId : queries.activeQueryIds(conversationId)) {
+        try {
+          if (launcher.cancel(queryId, null) || queries.cancelPending(queryId)) {
+            stopped++;
+          }
+        } catch (RuntimeException e) {
+          log.warn("could not stop query {} of a deleted conversation: {}", queryId, e.toString());
+        }
+      }
+    }
+    return stopped;
+  }
+
+  /** Stops every query of the user still under way (before the account goes). */
+  public int stopQueriesOf(UUID userId) {
+    return stopQueriesIn(conversations.idsOf(userId));
   }
 
   /** What a cancel request did: the query and agent it targets, and the query's status now. */

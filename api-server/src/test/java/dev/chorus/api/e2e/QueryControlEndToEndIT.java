@@ -33,7 +33,8 @@ class QueryControlEndToEndIT {
     processes = ChorusProcesses.get();
   }
 
-  private record Started(ApiClient api, String token, String queryId, WsClient ws) {}
+  private record Started(
+      ApiClient api, String token, UUID conversationId, String queryId, WsClient ws) {}
 
   private static Started start(String content, List<Map<String, ?>> agents) {
     var api = new ApiClient(processes.apiPort());
@@ -50,7 +51,7 @@ class QueryControlEndToEndIT {
             token,
             Map.of("content", content, "agents", agents));
     assertThat(sent.status()).as(sent.body().toString()).isEqualTo(202);
-    return new Started(api, token, sent.body().at("/query/id").asText(), ws);
+    return new Started(api, token, conversationId, sent.body().at("/query/id").asText(), ws);
   }
 
   /** Collects events until {@code agent} has streamed {@code deltas} deltas. */
@@ -126,6 +127,37 @@ class QueryControlEndToEndIT {
           assertThat(response.path("content").asText()).isEqualTo(assembled(events, "slow"));
         }
       }
+    }
+  }
+
+  @Test
+  void deletingAConversationStopsItsQueryStillUnderWay() {
+    var run =
+        start(
+            "A long one, please",
+            List.of(
+                Map.of(
+                    "provider", "mock", "model", "mock-1?tokens=400&tokenDelay=30ms", "name", "a"),
+                Map.of(
+                    "provider",
+                    "mock",
+                    "model",
+                    "mock-2?tokens=400&tokenDelay=30ms",
+                    "name",
+                    "b")));
+    try (var ws = run.ws) {
+      until(ws, "a", 5);
+      var deleted =
+          run.api.call("DELETE", "/api/conversations/" + run.conversationId, run.token, null);
+      assertThat(deleted.status()).isEqualTo(204);
+
+      // 400 tokens 30 ms apart would take 12 s; the cancel ends it long before.
+      List<JsonNode> events = untilCompleted(ws);
+      assertThat(events.getLast().path("status").asText()).isEqualTo("CANCELLED");
+      assertThat(events)
+          .filteredOn(e -> e.path("type").asText().equals("response_cancelled"))
+          .extracting(e -> e.path("agent").asText())
+          .containsExactlyInAnyOrder("a", "b");
     }
   }
 
