@@ -155,23 +155,32 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                 if (delta.isEmpty()) {
                   return;
                 }
-                // Published before it counts as streamed: the text checkpointed for a next attempt
-                // (also when this write fails) must never hold a delta no client could receive —
-                // clients keep resumeFrom = checkpoint length characters of what they got.
-                if (events.publish(
-                        new QueryEvent.Delta(
-                            task.queryId(), task.conversationId(), agent, attempt, seq[0]++, delta))
-                    == null) {
-                  // A newer attempt took over (Temporal timed this one out): stop paying for it.
-                  throw ApplicationFailure.newFailure(
-                      "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED);
-                }
-                text.append(delta);
-                produced.set(text.length());
-                if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
-                  checkpoint.offer(text.toString());
-                  checkpointed[0] = System.nanoTime();
-                }
+                // The keeper's cancel waits while a delta is written and counted, so its interrupt
+                // never leaves a delta that reached clients out of the text (the cancelled answer).
+                keeper.atomically(() -> {
+                  // Published before it counts as streamed: the text checkpointed for a next
+                  // attempt (also when this write fails) must never hold a delta no client could
+                  // receive — clients keep resumeFrom = checkpoint length characters of it.
+                  if (events.publish(
+                          new QueryEvent.Delta(
+                              task.queryId(),
+                              task.conversationId(),
+                              agent,
+                              attempt,
+                              seq[0]++,
+                              delta))
+                      == null) {
+                    // A newer attempt took over (Temporal timed this one out): stop paying for it.
+                    throw ApplicationFailure.newFailure(
+                        "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED);
+                  }
+                  text.append(delta);
+                  produced.set(text.length());
+                  if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
+                    checkpoint.offer(text.toString());
+                    checkpointed[0] = System.nanoTime();
+                  }
+                });
                 // No heartbeat here: the keeper beats every second on its own thread (the SDK
                 // holds a lock through each heartbeat RPC, and a slow one stalled the stream).
               },

@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
@@ -48,6 +49,12 @@ class HeartbeatKeeper implements DisposableBean {
      */
     ActivityCompletionException stopReason();
 
+    /**
+     * Runs {@code step} so that a cancel arriving meanwhile interrupts the thread only after it: a
+     * write to Redis is never cut off halfway, where it could not tell whether it happened.
+     */
+    void atomically(Runnable step);
+
     @Override
     void close();
   }
@@ -61,6 +68,7 @@ class HeartbeatKeeper implements DisposableBean {
     private final Thread worker = Thread.currentThread();
     private final List<Runnable> closers = new CopyOnWriteArrayList<>();
     private final AtomicBoolean beating = new AtomicBoolean();
+    private final ReentrantLock step = new ReentrantLock();
     private final ScheduledFuture<?> task;
     private volatile boolean cancelled;
     private volatile ActivityCompletionException reason;
@@ -97,7 +105,22 @@ class HeartbeatKeeper implements DisposableBean {
     void cancel() {
       cancelled = true;
       closers.forEach(Runnable::run);
-      worker.interrupt();
+      step.lock();
+      try {
+        worker.interrupt();
+      } finally {
+        step.unlock();
+      }
+    }
+
+    @Override
+    public void atomically(Runnable body) {
+      step.lock();
+      try {
+        body.run();
+      } finally {
+        step.unlock();
+      }
     }
 
     @Override
