@@ -29,6 +29,8 @@ source "$BENCH_DIR/../lib/common.sh"
 source "$BENCH_DIR/../lib/java.sh"
 # shellcheck source=infra/lib/temporal.sh
 source "$BENCH_DIR/../lib/temporal.sh"
+# shellcheck source=infra/lib/postgres.sh
+source "$BENCH_DIR/../lib/postgres.sh"
 
 BENCH_STATE="$CHORUS_STATE/bench"
 # Binaries live beside the sources (target/ is git-ignored), so two checkouts never share them.
@@ -169,7 +171,12 @@ start_chorus() {
     (cd "$CHORUS_ROOT" && mvn -B -q -DskipTests package) || die "mvn package failed"
     wjar=$(app_jar_of workflow-worker) && ajar=$(app_jar_of api-server) || die "no jars after the build"
   }
-  # The benchmark's own namespace, so a running stack's worker never takes its tasks.
+  # The benchmark's own database (created if missing, like the stack's) and namespace, so a
+  # running stack's worker never takes its tasks.
+  pg_paths
+  pg_find_bin
+  PG_DATABASES=(chorus chorus_test "$BENCH_DB")
+  pg_ensure_db
   TEMPORAL_NAMESPACES=("$BENCH_NAMESPACE")
   temporal_ensure_namespaces
   temporal_ensure_search_attributes
