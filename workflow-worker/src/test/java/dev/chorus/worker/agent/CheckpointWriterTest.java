@@ -65,8 +65,8 @@ class CheckpointWriterTest {
     assertThat(store.writes).containsExactly("Once", "Once upon a time");
 
     stream.offer("late");
-    Thread.sleep(200);
-    assertThat(store.writes).containsExactly("Once", "Once upon a time");
+    writtenInOrderAfter();
+    assertThat(store.writes).containsExactly("Once", "Once upon a time", MARKER);
   }
 
   @Test
@@ -75,8 +75,19 @@ class CheckpointWriterTest {
     CheckpointWriter.Stream stream = writer.open(TASK, 1);
     stream.close();
     stream.offer("after the end");
-    Thread.sleep(200);
-    assertThat(store.writes).isEmpty();
+    writtenInOrderAfter();
+    assertThat(store.writes).containsExactly(MARKER);
+  }
+
+  private static final String MARKER = "another attempt's checkpoint";
+
+  /**
+   * Offers a checkpoint of another attempt and waits until it is written: the one writer thread
+   * takes offers in order, so anything offered before it would have been written by then.
+   */
+  private void writtenInOrderAfter() {
+    writer.open(TASK, 2).offer(MARKER);
+    await().atMost(Duration.ofSeconds(5)).until(() -> store.writes.contains(MARKER));
   }
 
   /** Records checkpoint texts; the first batch waits for {@code release}. */

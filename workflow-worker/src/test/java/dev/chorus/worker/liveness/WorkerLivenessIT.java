@@ -1,6 +1,7 @@
 package dev.chorus.worker.liveness;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.chorus.model.stream.RedisKeys;
 import dev.chorus.worker.stream.StreamProperties;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -132,10 +134,17 @@ class WorkerLivenessIT {
 
     // kill -9: the kernel closes the process's sockets and Redis drops its clients at once.
     crashedConnections.destroy();
-    Thread.sleep(GONE_AFTER.toMillis() + 150);
-    peer.beat();
+    AtomicInteger reaped = new AtomicInteger();
+    // Well before the stalled worker's deadAfter (3 s) would make it dead too.
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          peer.beat();
+          return reaped.addAndGet(peer.reapDead()) > 0;
+        });
 
-    assertThat(peer.reapDead()).isEqualTo(1);
+    assertThat(reaped).hasValue(1);
     assertThat(failedOver).containsExactly("peer failed token-crashed");
     assertThat(redis.opsForZSet().range(keys.workers(), 0, -1))
         .as("silent but still connected: not dead before deadAfter")
@@ -164,11 +173,17 @@ class WorkerLivenessIT {
     settle();
     assertThat(a.reapDead()).as("nobody is silent yet").isZero();
 
-    Thread.sleep(DEAD_AFTER.toMillis() + 100);
-    a.beat();
-    b.beat();
+    AtomicInteger reaped = new AtomicInteger();
+    await()
+        .atMost(DEAD_AFTER.multipliedBy(5))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          a.beat();
+          b.beat();
+          return reaped.addAndGet(a.reapDead() + b.reapDead()) > 0;
+        });
 
-    assertThat(a.reapDead() + b.reapDead()).isEqualTo(2);
+    assertThat(reaped).hasValue(2);
     assertThat(failedOver.stream().map(f -> f.substring(f.indexOf(" failed ") + 8)))
         .containsExactlyInAnyOrder("token-1", "token-2");
     assertThat(failedOver.stream().map(f -> f.substring(0, f.indexOf(' '))).distinct())
