@@ -198,14 +198,6 @@ public class ConversationStore {
         .list();
   }
 
-  /** Every conversation of the user, deleted ones included. */
-  public List<UUID> idsOf(UUID userId) {
-    return jdbc.sql("SELECT id FROM conversations WHERE user_id = :user")
-        .param("user", userId)
-        .query(UUID.class)
-        .list();
-  }
-
   /** Soft-deletes every conversation of the user that has no message yet. */
   List<UUID> softDeleteEmpty(UUID userId) {
     return jdbc.sql(

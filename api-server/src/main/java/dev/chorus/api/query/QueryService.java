@@ -384,24 +384,26 @@ public class QueryService {
    * finishes. Returns how many were stopped.
    */
   public int stopQueriesIn(List<UUID> conversationIds) {
-    int stopped = 0;
-    for (UUID conversationId : conversationIds) {
-      for (UUID queryId : queries.activeQueryIds(conversationId)) {
-        try {
-          if (launcher.cancel(queryId, null) || queries.cancelPending(queryId)) {
-            stopped++;
-          }
-        } catch (RuntimeException e) {
-          log.warn("could not stop query {} of a deleted conversation: {}", queryId, e.toString());
-        }
-      }
-    }
-    return stopped;
+    return stop(conversationIds.stream().flatMap(c -> queries.activeQueryIds(c).stream()).toList());
   }
 
   /** Stops every query of the user still under way (before the account goes). */
   public int stopQueriesOf(UUID userId) {
-    return stopQueriesIn(conversations.idsOf(userId));
+    return stop(queries.activeQueryIdsOfUser(userId));
+  }
+
+  private int stop(List<UUID> queryIds) {
+    int stopped = 0;
+    for (UUID queryId : queryIds) {
+      try {
+        if (launcher.cancel(queryId, null) || queries.cancelPending(queryId)) {
+          stopped++;
+        }
+      } catch (RuntimeException e) {
+        log.warn("could not stop query {} of a deleted conversation: {}", queryId, e.toString());
+      }
+    }
+    return stopped;
   }
 
   /** What a cancel request did: the query and agent it targets, and the query's status now. */

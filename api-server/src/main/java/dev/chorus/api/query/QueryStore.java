@@ -319,6 +319,15 @@ public class QueryStore {
         .list();
   }
 
+  /** The user's queries that are not finished yet, in every conversation. */
+  public List<UUID> activeQueryIdsOfUser(UUID userId) {
+    return jdbc.sql(
+            "SELECT id FROM queries WHERE user_id = :user AND status IN ('PENDING', 'RUNNING') ORDER BY created_at")
+        .param("user", userId)
+        .query(UUID.class)
+        .list();
+  }
+
   /**
    * The conversation's queries that finished at or after {@code since}, oldest first: a client
    * resuming a conversation from an event of that time may have missed their ends.

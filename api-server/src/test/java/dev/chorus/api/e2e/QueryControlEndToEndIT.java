@@ -28,6 +28,12 @@ import org.junit.jupiter.api.Test;
 class QueryControlEndToEndIT {
   private static ChorusProcesses processes;
 
+  /** Two agents that would each stream for 12 s: long enough to be stopped mid-answer. */
+  private static final List<Map<String, ?>> TWO_SLOW_AGENTS =
+      List.of(
+          Map.of("provider", "mock", "model", "mock-1?tokens=400&tokenDelay=30ms", "name", "a"),
+          Map.of("provider", "mock", "model", "mock-2?tokens=400&tokenDelay=30ms", "name", "b"));
+
   @BeforeAll
   static void processes() {
     processes = ChorusProcesses.get();
@@ -132,19 +138,7 @@ class QueryControlEndToEndIT {
 
   @Test
   void deletingAConversationStopsItsQueryStillUnderWay() {
-    var run =
-        start(
-            "A long one, please",
-            List.of(
-                Map.of(
-                    "provider", "mock", "model", "mock-1?tokens=400&tokenDelay=30ms", "name", "a"),
-                Map.of(
-                    "provider",
-                    "mock",
-                    "model",
-                    "mock-2?tokens=400&tokenDelay=30ms",
-                    "name",
-                    "b")));
+    var run = start("A long one, please", TWO_SLOW_AGENTS);
     try (var ws = run.ws) {
       until(ws, "a", 5);
       var deleted =
@@ -163,19 +157,7 @@ class QueryControlEndToEndIT {
 
   @Test
   void cancellingTheWholeQueryOverTheWebSocketStopsEveryAgent() {
-    var run =
-        start(
-            "Never mind",
-            List.of(
-                Map.of(
-                    "provider", "mock", "model", "mock-1?tokens=400&tokenDelay=30ms", "name", "a"),
-                Map.of(
-                    "provider",
-                    "mock",
-                    "model",
-                    "mock-2?tokens=400&tokenDelay=30ms",
-                    "name",
-                    "b")));
+    var run = start("Never mind", TWO_SLOW_AGENTS);
     try (var ws = run.ws) {
       List<JsonNode> events = new ArrayList<>(until(ws, "b", 5));
       ws.send(Map.of("type", "cancel", "queryId", run.queryId));
