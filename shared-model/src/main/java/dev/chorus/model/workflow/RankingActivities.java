@@ -13,4 +13,14 @@ import io.temporal.activity.ActivityMethod;
 public interface RankingActivities {
   @ActivityMethod
   RankingResult rankAnswers(RankingTask task);
+
+  /**
+   * The same, run as a local activity inside the workflow task (no activity task, no dispatch
+   * through the Temporal server) when the worker ranks with its built-in method, which takes
+   * milliseconds. Returns {@code null} without doing anything when the worker has a judge model
+   * configured: a judge may take minutes and heartbeats, so the workflow then schedules {@link
+   * #rankAnswers} as an activity of its own.
+   */
+  @ActivityMethod
+  RankingResult rankWithoutJudge(RankingTask task);
 }

@@ -83,6 +83,17 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
                   .build())
           .build();
 
+  /**
+   * Built-in ranking as a local activity ({@link #LOCAL_RANKING_CHANGE}): it takes milliseconds, so
+   * the short timeout; attempts are bounded like the activity's, since a ranking that keeps failing
+   * must not hold the query open.
+   */
+  static final LocalActivityOptions LOCAL_RANKING =
+      LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(LIFECYCLE.getStartToCloseTimeout())
+          .setRetryOptions(RANKING.getRetryOptions())
+          .build();
+
   private final QueryLifecycleActivities lifecycle =
       Workflow.newActivityStub(QueryLifecycleActivities.class, LIFECYCLE);
 
@@ -91,6 +102,9 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
 
   private final RankingActivities ranking =
       Workflow.newActivityStub(RankingActivities.class, RANKING);
+
+  private final RankingActivities localRanking =
+      Workflow.newLocalActivityStub(RankingActivities.class, LOCAL_RANKING);
 
   /**
    * Whether this run takes the lean path ({@link #LEAN_CHANGE}): decided once, at its first
@@ -133,6 +147,15 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
    * by the api-server when it starts the workflow instead of upserted here.
    */
   static final String LEAN_CHANGE = "lean-bookkeeping";
+
+  /**
+   * The built-in ranking runs as a local activity in the workflow task that sees the last answer
+   * (with the query's finish), instead of as an activity task and a workflow task of its own: a
+   * one-agent query then costs the Temporal server two workflow tasks and one activity task. A
+   * worker with a judge model answers the local activity with {@code null} and the ranking is
+   * scheduled as before.
+   */
+  static final String LOCAL_RANKING_CHANGE = "local-ranking";
 
   /** The stream policy's maximum attempts: a fallback's attempts are numbered after these. */
   static final int MAX_STREAM_ATTEMPTS = 5;
@@ -586,10 +609,15 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
             == Workflow.DEFAULT_VERSION) {
       return;
     }
+    var task = new RankingTask(input.queryId(), input.conversationId(), input.userId(), done);
     try {
-      detached(() ->
-          ranking.rankAnswers(
-              new RankingTask(input.queryId(), input.conversationId(), input.userId(), done)));
+      detached(() -> {
+        if (Workflow.getVersion(LOCAL_RANKING_CHANGE, Workflow.DEFAULT_VERSION, 1)
+                == Workflow.DEFAULT_VERSION
+            || localRanking.rankWithoutJudge(task) == null) {
+          ranking.rankAnswers(task); // a judge ranks: an activity of its own, with heartbeats
+        }
+      });
     } catch (ActivityFailure failed) {
       Workflow.getLogger(ChatQueryWorkflowImpl.class)
           .warn("ranking of query {} failed: {}", input.queryId(), describe(failed));

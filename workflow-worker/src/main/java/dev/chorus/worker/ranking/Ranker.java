@@ -37,6 +37,11 @@ class Ranker {
     }
   }
 
+  /** Whether a judge model ranks (slow: an activity of its own) rather than the built-in method. */
+  boolean judges() {
+    return judge.configured();
+  }
+
   /**
    * @param context the activity's (heartbeats, cancellation), or {@code null} outside one
    * @throws InterruptedException when the activity was cancelled while the judge ran

@@ -192,6 +192,42 @@ class ChatQueryWorkflowReplayTest {
   }
 
   /**
+   * The local ranking, added behind {@code Workflow.getVersion("local-ranking")}: without a judge
+   * the ranking is a local activity like the bookkeeping, so the stream is the only activity task
+   * and the whole query takes two workflow tasks.
+   */
+  @Test
+  void localRankingHistoryReplays() throws Exception {
+    WorkflowExecutionHistory history = load(LocalRankingHistoryGenerator.RESOURCE);
+
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasMarkerRecordedEventAttributes())
+                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
+                .toList())
+        .anySatisfy(
+            details -> assertThat(details).contains(ChatQueryWorkflowImpl.LOCAL_RANKING_CHANGE));
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasMarkerRecordedEventAttributes())
+                .filter(e ->
+                    e.getMarkerRecordedEventAttributes().getMarkerName().equals("LocalActivity"))
+                .count())
+        .isEqualTo(3); // markRunning, rankWithoutJudge, finishQuery
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+                .toList())
+        .containsExactly("StreamResponse");
+    assertThat(
+            history.getEvents().stream().filter(e -> e.hasWorkflowTaskCompletedEventAttributes()))
+        .hasSize(2);
+
+    WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
+  }
+
+  /**
    * A query started by a worker from before policies, with fallbacks and a policy in its input
    * (sent by a newer api-server, ignored by that worker), replays on this one: the new commands are
    * behind {@code Workflow.getVersion}, so the replay takes the old path.

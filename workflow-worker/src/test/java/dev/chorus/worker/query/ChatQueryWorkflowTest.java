@@ -91,10 +91,14 @@ class ChatQueryWorkflowTest {
 
     var events =
         harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId())).getEvents();
-    // Only the ranking's and the lean path's version markers: fallbacks and policies add nothing to
+    // Only the ranking's, the local ranking's and the lean path's version markers: fallbacks and
+    // policies add nothing to
     // a plain query.
     assertThat(harness.versionChanges(input.queryId()))
-        .containsExactly(ChatQueryWorkflowImpl.LEAN_CHANGE, "rank-answers");
+        .containsExactly(
+            ChatQueryWorkflowImpl.LEAN_CHANGE,
+            "rank-answers",
+            ChatQueryWorkflowImpl.LOCAL_RANKING_CHANGE);
     assertThat(events).noneMatch(e -> e.hasTimerStartedEventAttributes());
   }
 
@@ -337,6 +341,47 @@ class ChatQueryWorkflowTest {
     assertThat(rank.getFirst().task().userId()).isEqualTo(input.userId());
     assertThat(calls.indexOf(rank.getFirst()))
         .isLessThan(calls.indexOf(harness.log.of(FinishQuery.class).getFirst()));
+  }
+
+  @Test
+  void withoutAJudgeTheRankingIsALocalActivityAndCostsNoActivityTask() {
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), ALPHA);
+
+    harness.newWorkflow(input).run(input);
+
+    assertThat(harness.log.of(WorkflowFakes.Rank.class)).hasSize(1);
+    assertThat(harness.log.of(WorkflowFakes.RankLeftToJudge.class)).isEmpty();
+    var events =
+        harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId())).getEvents();
+    assertThat(events)
+        .filteredOn(e -> e.hasActivityTaskScheduledEventAttributes())
+        .extracting(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+        .containsExactly("StreamResponse");
+    // Stream done → rank, finish and complete in one workflow task: two in all.
+    assertThat(events).filteredOn(e -> e.hasWorkflowTaskCompletedEventAttributes()).hasSize(2);
+  }
+
+  @Test
+  void aWorkerWithAJudgeRanksInAnActivityOfItsOwn() {
+    harness.ranking.judges = true;
+    ChatQueryInput input = WorkflowHarness.input(UUID.randomUUID(), ALPHA, BETA);
+
+    harness.newWorkflow(input).run(input);
+
+    List<Call> calls = harness.log.all();
+    var asked = harness.log.of(WorkflowFakes.RankLeftToJudge.class);
+    var rank = harness.log.of(WorkflowFakes.Rank.class);
+    assertThat(asked).hasSize(1);
+    assertThat(rank).hasSize(1);
+    assertThat(rank.getFirst().task()).isEqualTo(asked.getFirst().task());
+    assertThat(calls.indexOf(asked.getFirst())).isLessThan(calls.indexOf(rank.getFirst()));
+    assertThat(calls.indexOf(rank.getFirst()))
+        .isLessThan(calls.indexOf(harness.log.of(FinishQuery.class).getFirst()));
+    assertThat(
+            harness.client().fetchHistory(ChatQueryInput.workflowId(input.queryId())).getEvents())
+        .filteredOn(e -> e.hasActivityTaskScheduledEventAttributes())
+        .extracting(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+        .containsExactly("StreamResponse", "StreamResponse", "RankAnswers");
   }
 
   @Test

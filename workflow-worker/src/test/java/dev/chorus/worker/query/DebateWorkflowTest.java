@@ -356,9 +356,13 @@ class DebateWorkflowTest {
 
     assertThat(result.status()).isEqualTo(QueryStatus.COMPLETED);
     assertThat(harness.log.of(StreamCall.class)).hasSize(2);
-    // Only the ranking's and the lean path's version markers, as for a query without a policy.
+    // Only the ranking's, the local ranking's and the lean path's version markers, as for a query
+    // without a policy.
     assertThat(harness.versionChanges(input.queryId()))
-        .containsExactly(ChatQueryWorkflowImpl.LEAN_CHANGE, "rank-answers");
+        .containsExactly(
+            ChatQueryWorkflowImpl.LEAN_CHANGE,
+            "rank-answers",
+            ChatQueryWorkflowImpl.LOCAL_RANKING_CHANGE);
   }
 
   @Test

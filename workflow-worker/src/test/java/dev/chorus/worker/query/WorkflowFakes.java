@@ -53,6 +53,9 @@ final class WorkflowFakes {
 
   record Rank(RankingTask task) implements Call {}
 
+  /** The local ranking found a judge configured and left the ranking to the activity. */
+  record RankLeftToJudge(RankingTask task) implements Call {}
+
   record FinishQuery(UUID queryId, UUID conversationId, QueryStatus status) implements Call {}
 
   /** One attempt of {@code streamResponse}, with where and how often Temporal ran it. */
@@ -93,8 +96,21 @@ final class WorkflowFakes {
       this.log = log;
     }
 
+    /** Whether this worker has a judge model: then only the activity ranks. */
+    volatile boolean judges;
+
     @Override
     public RankingResult rankAnswers(RankingTask task) {
+      log.add(new Rank(task));
+      return new RankingResult(task.agents(), judges ? "judge" : "builtin");
+    }
+
+    @Override
+    public RankingResult rankWithoutJudge(RankingTask task) {
+      if (judges) {
+        log.add(new RankLeftToJudge(task));
+        return null;
+      }
       log.add(new Rank(task));
       return new RankingResult(task.agents(), "builtin");
     }

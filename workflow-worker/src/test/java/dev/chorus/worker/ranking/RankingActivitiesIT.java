@@ -12,6 +12,8 @@ import dev.chorus.model.stream.RedisKeys;
 import dev.chorus.model.workflow.RankingActivities;
 import dev.chorus.model.workflow.RankingResult;
 import dev.chorus.model.workflow.RankingTask;
+import dev.chorus.worker.provider.ProviderRegistry;
+import dev.chorus.worker.stream.QueryEventPublisher;
 import dev.chorus.worker.stream.StreamProperties;
 import dev.chorus.worker.support.QueryRows;
 import dev.chorus.worker.support.WorkerIntegrationTest;
@@ -47,6 +49,8 @@ class RankingActivitiesIT {
   @Autowired StringRedisTemplate redis;
   @Autowired ObjectMapper json;
   @Autowired StreamProperties streams;
+  @Autowired RankingStore store;
+  @Autowired QueryEventPublisher publisher;
 
   private TestActivityEnvironment env;
   private RankingActivities stub;
@@ -215,6 +219,55 @@ class RankingActivitiesIT {
                 .query(Long.class)
                 .single())
         .isEqualTo(1L);
+  }
+
+  @Test
+  void withoutAJudgeTheLocalRankingRanksPersistsAndPublishesLikeTheActivity() {
+    RankingTask task =
+        new RankingTask(queryId, conversationId, userId, List.of("mock/alpha", "mock/beta"));
+
+    RankingResult local = stub.rankWithoutJudge(task);
+
+    assertThat(local.method()).isEqualTo(RankingResult.BUILTIN);
+    assertThat(local.ranking()).containsExactlyInAnyOrder("mock/alpha", "mock/beta");
+    assertThat(rows()).hasSize(2);
+    List<String> published = rawEvents();
+    assertThat(published).hasSize(3); // a summary per answer, then the ranking
+    // The activity finds the saved ranking and publishes the same events again.
+    assertThat(stub.rankAnswers(task)).isEqualTo(local);
+    assertThat(rawEvents().subList(3, 6)).isEqualTo(published);
+  }
+
+  @Test
+  void withAJudgeTheLocalRankingLeavesTheRankingToTheActivity() {
+    var settings =
+        new RankingProperties.JudgeSettings(
+            "openai", "judge-1", Duration.ofSeconds(5), 512, 0.0, 50);
+    var judge =
+        new Judge(
+            settings,
+            new ProviderRegistry(List.of(), List.of()),
+            (provider, task) -> provider.serverEndpoint().orElseThrow());
+    var guards = new JudgeGuards();
+    var judged =
+        new RankingActivitiesImpl(
+            store,
+            new Ranker(
+                new RankingProperties(BuiltinRankerTest.DEFAULT_WEIGHTS, settings), judge, guards),
+            publisher);
+
+    RankingResult result;
+    try {
+      result =
+          judged.rankWithoutJudge(
+              new RankingTask(queryId, conversationId, userId, List.of("mock/alpha")));
+    } finally {
+      guards.destroy();
+    }
+
+    assertThat(result).isNull();
+    assertThat(rows()).isEmpty();
+    assertThat(rawEvents()).isEmpty();
   }
 
   @Test
