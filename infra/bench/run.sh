@@ -14,10 +14,11 @@
 #   infra/bench/run.sh fakellm [FLAGS]  run the fake LLM server in the foreground (-h for flags)
 #   infra/bench/run.sh build       build the Go tools only
 #
-# Options (after the scenario): --duration 20s  --rate 20  --rates 10,20,40,60,80  --bound 250ms
+# Options (after the scenario): --duration 20s  --rate 20  --rates 5,10,15,20,40,60,80  --bound 250ms
 #   --streams 64,128,256,512,768  --idle 10000  --clients 500  --per-conversation 10
 #   --out DIR (default $CHORUS_STATE/bench/results/<time>)  --no-litellm  --keep (leave apps running)
-# Environment: BENCH_DB (chorus), BENCH_NAMESPACE (chorus-bench), BENCH_REDIS_DB (0), ports
+# Environment: BENCH_DB (chorus), BENCH_NAMESPACE (chorus-bench), BENCH_REDIS_DB (0),
+#   BENCH_WARMUP (20s) at BENCH_WARMUP_RATE (5) queries/s before the first measured run, ports
 #   BENCH_API_PORT (18080), BENCH_WORKER_PORT (18081), BENCH_FAKE_PORT (18090), BENCH_LITELLM_PORT (14000),
 #   the fake stream: FAKE_TTFT (100ms), FAKE_CHUNKS (64), FAKE_CHUNK_BYTES (16), FAKE_INTERVAL (20ms).
 set -euo pipefail
@@ -53,7 +54,7 @@ FAKE_CHUNK_BYTES="${FAKE_CHUNK_BYTES:-16}"
 FAKE_INTERVAL="${FAKE_INTERVAL:-20ms}"
 LITELLM_KEY="sk-bench-$$"
 
-OPT_DURATION=20s OPT_RATE=20 OPT_RATES=10,20,40,60,80 OPT_BOUND=250ms
+OPT_DURATION=20s OPT_RATE=20 OPT_RATES=5,10,15,20,40,60,80 OPT_BOUND=250ms
 OPT_STREAMS=64,128,256,512,768 OPT_IDLE=10000 OPT_CLIENTS=500 OPT_PER_CONV=10
 OPT_OUT="" OPT_LITELLM=1 OPT_KEEP=0
 
@@ -205,10 +206,13 @@ start_chorus() {
   warmup
 }
 
-# A few queries through every path first, so JIT warm-up is not measured.
+# Queries through every path first, so JIT warm-up is not measured: on 2 cores the C2 compiler
+# was still taking a fifth of the worker's CPU a minute after a 10-query warm-up, so 100 queries
+# (BENCH_WARMUP_RATE x BENCH_WARMUP).
 warmup() {
-  log "bench: warming up"
-  "$BENCH_BIN/loadgen" -target chorus -api "http://127.0.0.1:$BENCH_API_PORT" -mode rate -rate 2 -duration 5s \
+  log "bench: warming up (${BENCH_WARMUP_RATE:-5}/s for ${BENCH_WARMUP:-20s})"
+  "$BENCH_BIN/loadgen" -target chorus -api "http://127.0.0.1:$BENCH_API_PORT" -mode rate \
+    -rate "${BENCH_WARMUP_RATE:-5}" -duration "${BENCH_WARMUP:-20s}" \
     -connections 4 -timeout 120s -require-complete -label warmup -ttft "$FAKE_TTFT" -interval "$FAKE_INTERVAL" -out "$OUT/warmup.json" 2>>"$OUT/loadgen.log" ||
     die "warm-up queries through Chorus failed; see $OUT/loadgen.log and $BENCH_LOGS/worker.log"
 }
