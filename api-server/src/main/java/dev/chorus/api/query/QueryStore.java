@@ -352,6 +352,15 @@ public class QueryStore {
         .filter(list -> !list.isEmpty());
   }
 
+  /** The queries still under way and those that finished at or after {@code since}. */
+  public List<ActiveQuery> activeOrFinishedSince(Instant since) {
+    return jdbc.sql(
+            "SELECT id, conversation_id FROM queries WHERE status IN ('PENDING', 'RUNNING') OR completed_at >= :since")
+        .param("since", java.sql.Timestamp.from(since))
+        .query((rs, i) -> new ActiveQuery(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class)))
+        .list();
+  }
+
   /** Every unfinished query with its conversation, for the relay to watch after a restart. */
   public List<ActiveQuery> allActiveQueries() {
     return jdbc.sql(

@@ -27,10 +27,12 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Reads every live query stream through one multiplexed blocking XREAD on one dedicated Redis
- * connection, and hands each event to the listeners. No thread or connection per client. New
- * queries are learned from the announcement stream the worker writes; after a restart, unfinished
- * queries are taken from PostgreSQL.
+ * Reads the live feed ({@link RedisKeys#liveFeed}: the worker copies every query-stream entry there
+ * in the same script that writes it) through one blocking XREAD of one key on one dedicated Redis
+ * connection, and hands each event to the listeners. No thread or connection per client, and one
+ * read brings the new events of every query under way, whatever their number. Should the relay fall
+ * so far behind that the feed was trimmed past what it had read, it reads the query streams of the
+ * unfinished queries and of those finished since again (subscribers drop what they have).
  */
 @Component
 public class StreamRelay implements SmartLifecycle {
@@ -38,6 +40,7 @@ public class StreamRelay implements SmartLifecycle {
   private static final String START = "0-0";
   private static final Duration SWEEP_EVERY = Duration.ofSeconds(30);
 
+  /** An unfinished query and the id of its stream's entry relayed last ({@link #START}: none). */
   private record Watched(UUID queryId, UUID conversationId, String cursor) {}
 
   private final RedisKeys keys;
@@ -49,7 +52,10 @@ public class StreamRelay implements SmartLifecycle {
   private volatile boolean running;
   private volatile StatefulRedisConnection<String, String> reader;
   private volatile StatefulRedisConnection<String, String> commands;
-  private String announceCursor = START;
+
+  /** The live feed's entry read last. */
+  private String cursor = START;
+
   private Thread thread;
 
   public StreamRelay(StreamProperties properties, RedisProperties redis, QueryStore queries) {
@@ -98,7 +104,10 @@ public class StreamRelay implements SmartLifecycle {
             .last();
   }
 
-  /** Starts reading a query's stream from its beginning, unless it is read already. */
+  /**
+   * Counts a query as unfinished, so that a re-read after the relay fell behind covers it (from its
+   * beginning, unless some of it was relayed already). Its live events come through the feed.
+   */
   public void watch(UUID queryId, UUID conversationId) {
     watched.putIfAbsent(keys.queryStream(queryId), new Watched(queryId, conversationId, START));
   }
@@ -107,10 +116,10 @@ public class StreamRelay implements SmartLifecycle {
   public void start() {
     commands = client.connect();
     reader = client.connect();
-    // Take the announcement cursor before reading PostgreSQL, so no query falls between the two.
-    var last =
-        commands.sync().xrevrange(keys.queryAnnouncements(), Range.create("-", "+"), Limit.from(1));
-    announceCursor = last.isEmpty() ? START : last.getFirst().getId();
+    // Take the feed's cursor before reading PostgreSQL, so no query falls between the two; what a
+    // query wrote before is read from its own stream when a client subscribes.
+    var last = commands.sync().xrevrange(keys.liveFeed(), Range.create("-", "+"), Limit.from(1));
+    cursor = last.isEmpty() ? START : last.getFirst().getId();
     for (var active : queries.allActiveQueries()) {
       watch(active.queryId(), active.conversationId());
     }
@@ -154,50 +163,79 @@ public class StreamRelay implements SmartLifecycle {
     });
   }
 
-  /** How many query streams the relay reads now. */
+  /** How many unfinished queries the relay knows of. */
   public int watchedStreams() {
     return watched.size();
   }
 
+  @SuppressWarnings("unchecked") // one offset through a varargs parameter
   private void readOnce() {
-    List<StreamOffset<String>> offsets = new ArrayList<>(watched.size() + 1);
-    offsets.add(StreamOffset.from(keys.queryAnnouncements(), announceCursor));
-    watched.forEach((key, w) -> offsets.add(StreamOffset.from(key, w.cursor())));
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    StreamOffset<String>[] array = offsets.toArray(new StreamOffset[0]);
+    String before = cursor;
     List<StreamMessage<String, String>> messages =
         reader
             .sync()
-            .xread(XReadArgs.Builder.block(properties.block()).count(properties.batch()), array);
+            .xread(
+                XReadArgs.Builder.block(properties.block()).count(properties.batch()),
+                StreamOffset.from(keys.liveFeed(), cursor));
     for (var message : messages) {
-      if (message.getStream().equals(keys.queryAnnouncements())) {
-        announceCursor = message.getId();
-        var body = message.getBody();
-        watch(UUID.fromString(body.get("queryId")), UUID.fromString(body.get("conversationId")));
-        continue;
-      }
-      Watched w = watched.get(message.getStream());
-      if (w == null) {
-        continue;
-      }
-      var event =
+      var body = message.getBody();
+      String conversation = body.get(RedisKeys.LIVE_CONVERSATION_FIELD);
+      relay(
           RelayedEvent.of(
-              w.queryId(),
-              w.conversationId(),
-              message.getId(),
-              message.getBody().get(RedisKeys.EVENT_FIELD));
-      if (event.last()) {
-        watched.remove(message.getStream());
-      } else {
-        watched.put(
-            message.getStream(), new Watched(w.queryId(), w.conversationId(), message.getId()));
+              UUID.fromString(body.get(RedisKeys.LIVE_QUERY_FIELD)),
+              conversation == null || conversation.isEmpty() ? null : UUID.fromString(conversation),
+              body.get(RedisKeys.LIVE_ID_FIELD),
+              body.get(RedisKeys.EVENT_FIELD)));
+      cursor = message.getId();
+    }
+    // Only a relay this far behind can have lost entries to the feed's cap: at least the cap's
+    // worth follows the cursor, so its read came back full.
+    if (messages.size() >= properties.batch() && trimmedAfter(before)) {
+      log.warn("the relay fell behind the live feed's cap; reading the query streams again");
+      reread(RelayedEvent.timeOf(before).minus(REREAD_MARGIN));
+    }
+  }
+
+  /** Slack between a feed id's time and the database clock when re-reading query streams. */
+  private static final Duration REREAD_MARGIN = Duration.ofSeconds(5);
+
+  /**
+   * Whether the feed no longer holds the entry {@code id} (read last): trimmed past it, so entries
+   * that followed it may be gone unread. Errs towards yes, as a re-read only costs time.
+   */
+  boolean trimmedAfter(String id) {
+    var first = commands.sync().xrange(keys.liveFeed(), Range.create("-", "+"), Limit.from(1));
+    return !first.isEmpty() && RelayedEvent.compareIds(first.getFirst().getId(), id) > 0;
+  }
+
+  /**
+   * Relays again what the query streams hold after what was relayed of each: the unfinished queries
+   * and those finished since {@code since}. Subscribers drop what they have already.
+   */
+  void reread(java.time.Instant since) {
+    for (var query : queries.activeOrFinishedSince(since)) {
+      watch(query.queryId(), query.conversationId());
+    }
+    for (Watched w : List.copyOf(watched.values())) {
+      for (RelayedEvent event :
+          range(w.queryId(), w.conversationId(), START.equals(w.cursor()) ? null : w.cursor())) {
+        relay(event);
       }
-      for (var listener : listeners) {
-        try {
-          listener.accept(event);
-        } catch (RuntimeException e) {
-          log.warn("relay listener failed for query {}: {}", w.queryId(), e.toString());
-        }
+    }
+  }
+
+  private void relay(RelayedEvent event) {
+    String key = keys.queryStream(event.queryId());
+    if (event.last()) {
+      watched.remove(key);
+    } else {
+      watched.put(key, new Watched(event.queryId(), event.conversationId(), event.id()));
+    }
+    for (var listener : listeners) {
+      try {
+        listener.accept(event);
+      } catch (RuntimeException e) {
+        log.warn("relay listener failed for query {}: {}", event.queryId(), e.toString());
       }
     }
   }

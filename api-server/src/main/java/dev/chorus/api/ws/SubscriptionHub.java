@@ -156,7 +156,7 @@ public class SubscriptionHub {
   /**
    * Sends the replay, then the live events held meanwhile; never leaves live events held. Without a
    * stream in Redis, a finished query replays from PostgreSQL and a running one waits for the
-   * worker's next event (the relay reads its stream again once it reappears).
+   * worker's next event (it comes through the relay's live feed).
    */
   private void replay(Subscriber subscriber, UUID queryId, UUID conversationId, String after) {
     List<RelayedEvent> events = List.of();

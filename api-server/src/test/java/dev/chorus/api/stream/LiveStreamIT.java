@@ -13,6 +13,8 @@ import dev.chorus.model.api.QueryStatus;
 import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.json.ChorusJson;
 import dev.chorus.model.stream.RedisKeys;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.temporal.client.WorkflowClient;
@@ -20,6 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +64,7 @@ class LiveStreamIT {
   @Autowired WorkflowClient workflowClient;
   @Autowired StreamProperties properties;
   @Autowired SubscriptionHub hub;
+  @Autowired StreamRelay relay;
 
   private final List<String> startedWorkflows = new ArrayList<>();
   private RedisClient redisClient;
@@ -113,25 +117,35 @@ class LiveStreamIT {
                 Map.of("provider", "mock", "model", "m", "name", "b")));
     startedWorkflows.add(sent.body().at("/query/workflowId").asText());
     UUID queryId = UUID.fromString(sent.body().at("/query/id").asText());
-    redis
-        .sync()
-        .xadd(
-            keys.queryAnnouncements(),
-            Map.of("queryId", queryId.toString(), "conversationId", conversationId.toString()));
     return new Query(token, queryId, conversationId);
   }
 
-  /** Writes an event as the worker does and returns its id. */
+  /**
+   * Writes an event as the worker does (to its query's stream, then a copy to the live feed) and
+   * returns its id.
+   */
   private String publish(QueryEvent event) {
+    String json;
     try {
-      return redis
-          .sync()
-          .xadd(
-              keys.queryStream(event.queryId()),
-              Map.of(RedisKeys.EVENT_FIELD, EVENT.writeValueAsString(event)));
+      json = EVENT.writeValueAsString(event);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+    String id = redis.sync().xadd(keys.queryStream(event.queryId()), RedisKeys.EVENT_FIELD, json);
+    redis
+        .sync()
+        .xadd(
+            keys.liveFeed(),
+            Map.of(
+                RedisKeys.LIVE_QUERY_FIELD,
+                event.queryId().toString(),
+                RedisKeys.LIVE_CONVERSATION_FIELD,
+                event.conversationId().toString(),
+                RedisKeys.LIVE_ID_FIELD,
+                id,
+                RedisKeys.EVENT_FIELD,
+                json));
+    return id;
   }
 
   private String delta(Query q, String agent, long seq, String text) {
@@ -141,6 +155,60 @@ class LiveStreamIT {
   private String completed(Query q) {
     return publish(
         new QueryEvent.QueryCompleted(q.id(), q.conversationId(), QueryStatus.COMPLETED));
+  }
+
+  /** Written to the query's stream only: what a relay misses when the feed was trimmed. */
+  private String missedByTheFeed(QueryEvent event) {
+    try {
+      return redis
+          .sync()
+          .xadd(
+              keys.queryStream(event.queryId()),
+              RedisKeys.EVENT_FIELD,
+              EVENT.writeValueAsString(event));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void aRelayThatFellBehindTheFeedsCapReadsTheQueryStreamsAgain() {
+    Query q = newQuery();
+    try (var sse = new SseClient(port, q.token(), "/api/queries/" + q.id() + "/events", null)) {
+      assertThat(sse.status()).isEqualTo(200);
+      String first = delta(q, "a", 0, "t0");
+      assertThat(sse.next(WAIT).id()).isEqualTo(first);
+      // Trimmed from the feed before the relay read them: only the query's stream has them.
+      String second =
+          missedByTheFeed(new QueryEvent.Delta(q.id(), q.conversationId(), "a", 1, 1, "t1"));
+      String end =
+          missedByTheFeed(
+              new QueryEvent.QueryCompleted(q.id(), q.conversationId(), QueryStatus.COMPLETED));
+
+      relay.reread(Instant.now().minusSeconds(60));
+
+      assertThat(sse.untilEnd(WAIT)).extracting(SseClient.Event::id).containsExactly(second, end);
+    }
+  }
+
+  @Test
+  void theRelayTellsWhenTheFeedDroppedEntriesItHadNotRead() {
+    delta(newQuery(), "a", 0, "t0");
+    String feedBefore =
+        redis
+            .sync()
+            .xrevrange(keys.liveFeed(), Range.create("-", "+"), Limit.from(1))
+            .getFirst()
+            .getId();
+    Query q = newQuery();
+    for (int i = 0; i < 5; i++) {
+      delta(q, "a", i, "t" + i);
+    }
+    assertThat(relay.trimmedAfter(feedBefore)).isFalse();
+
+    redis.sync().xtrim(keys.liveFeed(), 2); // exact: only the last 2 deltas are left
+
+    assertThat(relay.trimmedAfter(feedBefore)).isTrue();
   }
 
   @Test

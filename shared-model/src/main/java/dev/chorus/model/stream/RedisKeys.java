@@ -47,10 +47,21 @@ public record RedisKeys(String prefix) {
     return prefix + ":worker:";
   }
 
-  /** Announces every new query to the relays of all api-server instances. */
-  public String queryAnnouncements() {
-    return prefix + ":queries";
+  /**
+   * The live feed: every event of every query, in the order written, each entry a copy of one
+   * query-stream entry with the fields {@link #LIVE_QUERY_FIELD}, {@link #LIVE_CONVERSATION_FIELD},
+   * {@link #LIVE_ID_FIELD} (the entry's id in its query stream, the id clients see) and {@link
+   * #EVENT_FIELD}. The worker adds both entries in one script; each api-server's relay reads this
+   * one key instead of one XREAD key per query under way. Capped (approximately) by length: the
+   * query streams stay the record that replays and resumes read.
+   */
+  public String liveFeed() {
+    return prefix + ":live";
   }
+
+  public static final String LIVE_QUERY_FIELD = "q";
+  public static final String LIVE_CONVERSATION_FIELD = "c";
+  public static final String LIVE_ID_FIELD = "i";
 
   /**
    * The counter of one fixed rate-limit window: {@code bucket} names the limit (requests, queries,

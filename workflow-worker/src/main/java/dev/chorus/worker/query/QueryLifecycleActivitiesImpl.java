@@ -44,7 +44,6 @@ public class QueryLifecycleActivitiesImpl implements QueryLifecycleActivities {
       return;
     }
     var message = store.findMessage(query.messageId()).orElseThrow();
-    events.announce(queryId, query.conversationId());
     events.publish(new QueryEvent.MessageCreated(queryId, query.conversationId(), message));
     events.publish(
         new QueryEvent.QueryStarted(

@@ -10,7 +10,6 @@ import dev.chorus.model.event.QueryEvent;
 import dev.chorus.model.stream.RedisKeys;
 import dev.chorus.worker.support.WorkerIntegrationTest;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -29,10 +28,12 @@ import org.springframework.test.context.TestPropertySource;
 @TestPropertySource(
     properties = {
       "chorus.stream.max-length=" + QueryEventPublisherIT.MAX_LENGTH,
-      "chorus.stream.retain-after-completion=90s"
+      "chorus.stream.retain-after-completion=90s",
+      "chorus.stream.live-length=" + QueryEventPublisherIT.LIVE_LENGTH
     })
 class QueryEventPublisherIT {
   static final int MAX_LENGTH = 10;
+  static final int LIVE_LENGTH = 100;
 
   @Autowired QueryEventPublisher publisher;
   @Autowired StringRedisTemplate redis;
@@ -151,18 +152,52 @@ class QueryEventPublisherIT {
   }
 
   @Test
-  void announceWritesTheQueryToTheAnnouncementsStream() {
+  void everyWrittenEventIsCopiedToTheLiveFeedWithItsQueryStreamIdAndNoSupersededOne() {
     UUID otherQuery = UUID.randomUUID();
-    publisher.announce(queryId, conversationId);
-    publisher.announce(otherQuery, conversationId);
+    RecordId started =
+        publisher.publish(
+            new QueryEvent.ResponseStarted(queryId, conversationId, "a", 2, "mock", "m"));
+    RecordId other =
+        publisher.publish(
+            new QueryEvent.QueryCompleted(otherQuery, conversationId, QueryStatus.COMPLETED));
+    // Superseded by attempt 2: written nowhere, the feed included.
+    assertThat(publisher.publish(new QueryEvent.Delta(queryId, conversationId, "a", 1, 0, "x")))
+        .isNull();
+    RecordId delta =
+        publisher.publish(new QueryEvent.Delta(queryId, conversationId, "a", 2, 0, "hi"));
 
-    List<MapRecord<String, Object, Object>> entries =
-        redis.opsForStream().range(keys.queryAnnouncements(), Range.unbounded());
-    assertThat(entries)
-        .extracting(MapRecord::getValue)
-        .containsExactly(
-            Map.of("queryId", queryId.toString(), "conversationId", conversationId.toString()),
-            Map.of("queryId", otherQuery.toString(), "conversationId", conversationId.toString()));
+    List<MapRecord<String, Object, Object>> feed =
+        redis.opsForStream().range(keys.liveFeed(), Range.unbounded());
+    assertThat(feed)
+        .extracting(e -> e.getValue().get(RedisKeys.LIVE_ID_FIELD))
+        .containsExactly(started.getValue(), other.getValue(), delta.getValue());
+    assertThat(feed)
+        .extracting(e -> e.getValue().get(RedisKeys.LIVE_QUERY_FIELD))
+        .containsExactly(queryId.toString(), otherQuery.toString(), queryId.toString());
+    assertThat(feed)
+        .allSatisfy(e ->
+            assertThat(e.getValue().get(RedisKeys.LIVE_CONVERSATION_FIELD))
+                .isEqualTo(conversationId.toString()));
+    // The same JSON as the query stream's entry.
+    assertThat(feed.getLast().getValue().get(RedisKeys.EVENT_FIELD))
+        .isEqualTo(
+            redis
+                .opsForStream()
+                .range(keys.queryStream(queryId), Range.unbounded())
+                .getLast()
+                .getValue()
+                .get(RedisKeys.EVENT_FIELD));
+  }
+
+  @Test
+  void theLiveFeedIsCappedAtItsLength() {
+    for (int i = 0; i < 20 * LIVE_LENGTH; i++) {
+      publisher.publish(new QueryEvent.Delta(queryId, conversationId, "a", 1, i, "t" + i));
+    }
+
+    // Approximate trimming (MAXLEN ~) keeps whole radix-tree nodes of up to 100 entries.
+    assertThat(redis.opsForStream().size(keys.liveFeed())).isLessThan(20L * LIVE_LENGTH);
+    assertThat(redis.opsForStream().size(keys.liveFeed())).isGreaterThanOrEqualTo(LIVE_LENGTH);
   }
 
   @Test
@@ -175,7 +210,6 @@ class QueryEventPublisherIT {
     publisher.expireLater(queryId);
 
     assertThat(redis.getExpire(key, TimeUnit.SECONDS)).isBetween(80L, 90L);
-    assertThat(redis.hasKey(keys.queryAnnouncements())).isFalse();
   }
 
   @Test
