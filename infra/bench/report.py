@@ -187,6 +187,8 @@ def idle_section(runs, out):
         return
     m = r["memory"]
     out.append("### Idle WebSockets\n")
+    if r.get("config", {}).get("deflate"):
+        out.append("Each client offers `permessage-deflate`, as browsers do.\n")
     if m.get("failedToConnect"):
         out.append(f"{m['failedToConnect']} of {m['connections']} connections could not be opened.\n")
     out.append("| connections | still open after hold | pings answered | connect time | api-server RSS before → after (after a full GC) | per connection |")

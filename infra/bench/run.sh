@@ -300,7 +300,10 @@ scenario_idle() {
   # 10,000 client sockets here plus 10,000 on the server side (api-server has its own limit).
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   (($(ulimit -n) > OPT_IDLE + 1000)) || warn "ulimit -n is $(ulimit -n): raise the hard limit for $OPT_IDLE connections"
-  loadgen chorus idle.chorus -mode idle -idle "$OPT_IDLE" -hold 10s -timeout 120s
+  # Like browsers, the clients offer permessage-deflate (BENCH_IDLE_DEFLATE=0: they do not).
+  local -a deflate=()
+  [[ ${BENCH_IDLE_DEFLATE:-1} == 1 ]] && deflate=(-deflate)
+  loadgen chorus idle.chorus -mode idle -idle "$OPT_IDLE" -hold 10s -timeout 120s "${deflate[@]}"
 }
 
 scenario_relay() {

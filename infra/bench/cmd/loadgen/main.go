@@ -40,6 +40,7 @@ import (
 )
 
 type config struct {
+	Deflate         bool          `json:"deflate"`
 	Target          string        `json:"target"`
 	Mode            string        `json:"mode"`
 	Label           string        `json:"label"`
@@ -223,6 +224,7 @@ func main() {
 	flag.StringVar(&cfg.Jcmd, "jcmd", "", "jcmd binary: run GC.run on the api pid before memory readings")
 	flag.StringVar(&cfg.Out, "out", "", "write the JSON result here (default stdout)")
 	flag.BoolVar(&cfg.Require, "require-complete", false, "exit 1 unless every query completed (warm-up)")
+	flag.BoolVar(&cfg.Deflate, "deflate", false, "offer permessage-deflate on every WebSocket, as browsers do")
 	flag.Parse()
 	if cfg.Gap == 0 {
 		cfg.Gap = 2 * cfg.Interval
@@ -518,7 +520,12 @@ func (ch *chorus) dial(ctx context.Context, col *collector, token string, track 
 	u := strings.Replace(ch.cfg.API, "http", "ws", 1) + "/ws?token=" + token
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{}}})
+	opts := &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{}}}
+	if ch.cfg.Deflate {
+		// Offer permessage-deflate with context takeover, as browsers do.
+		opts.CompressionMode = websocket.CompressionContextTakeover
+	}
+	conn, _, err := websocket.Dial(dctx, u, opts)
 	if err != nil {
 		// The URL carries the token; keep it out of reports and logs.
 		return nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), token, "<token>"))

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -39,6 +41,9 @@ final class RawWebSocket implements AutoCloseable {
   private final OutputStream out;
   final int handshakeStatus;
 
+  /** The handshake response's headers, names in lower case. */
+  final Map<String, String> handshakeHeaders = new HashMap<>();
+
   RawWebSocket(int port, String pathAndQuery, Map<String, String> headers) throws IOException {
     socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(10_000);
@@ -59,8 +64,13 @@ final class RawWebSocket implements AutoCloseable {
     out.flush();
     String statusLine = readLine();
     handshakeStatus = Integer.parseInt(statusLine.split(" ")[1]);
-    while (!readLine().isEmpty()) {
-      // Skip the response headers.
+    for (String line = readLine(); !line.isEmpty(); line = readLine()) {
+      int colon = line.indexOf(':');
+      if (colon > 0) {
+        handshakeHeaders.put(
+            line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+            line.substring(colon + 1).trim());
+      }
     }
   }
 

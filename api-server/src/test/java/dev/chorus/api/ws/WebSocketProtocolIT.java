@@ -266,6 +266,26 @@ class WebSocketProtocolIT {
     }
   }
 
+  /** A browser offers compression; taking it would cost ~150 KB of native memory per client. */
+  @Test
+  void permessageDeflateIsDeclinedAndTheSessionWorksUncompressed() throws Exception {
+    String token = new ApiClient(port).register();
+    try (var browser =
+        new RawWebSocket(
+            port,
+            "/ws?token=" + token,
+            Map.of(
+                "Origin", "http://localhost:5173",
+                "Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
+      assertThat(browser.handshakeStatus).isEqualTo(101);
+      assertThat(browser.handshakeHeaders).containsKey("upgrade");
+      assertThat(browser.handshakeHeaders).doesNotContainKey("sec-websocket-extensions");
+      assertThat(browser.read(WAIT).text()).contains("\"ready\"");
+      browser.sendText("{\"type\":\"ping\"}");
+      assertThat(browser.read(WAIT).text()).contains("\"pong\"");
+    }
+  }
+
   @Test
   void anOversizedFrameClosesWith1009() throws Exception {
     String token = new ApiClient(port).register();
