@@ -191,14 +191,19 @@ def idle_section(runs, out):
         out.append("Each client offers `permessage-deflate`, as browsers do.\n")
     if m.get("failedToConnect"):
         out.append(f"{m['failedToConnect']} of {m['connections']} connections could not be opened.\n")
-    out.append("| connections | still open after hold | pings answered | connect time | api-server RSS before → after (after a full GC) | per connection |")
-    out.append("|---|---|---|---|---|---|")
+    heap = m.get("heapBytesPerConnection")
+    out.append("| connections | still open after hold | pings answered | connect time | api-server RSS before → after (after a full GC) | RSS per connection | live heap before → after | live heap per connection |")
+    out.append("|---|---|---|---|---|---|---|---|")
     out.append(
         f"| {fmt(m['connections'] - m.get('failedToConnect', 0))} | {fmt(m['openAtEnd'])} | {m['pongs']}/{m['pinged']} | {fmt(m['connectSeconds'])} s | "
-        f"{fmt(m['rssBeforeMB'], 0)} → {fmt(m['rssAfterMB'], 0)} MB | **{fmt(m['bytesPerConnection'] / 1024)} KB** |"
+        f"{fmt(m['rssBeforeMB'], 0)} → {fmt(m['rssAfterMB'], 0)} MB | **{fmt(m['bytesPerConnection'] / 1024)} KB** | "
+        + (f"{fmt(m['heapBeforeMB'], 0)} → {fmt(m['heapAfterMB'], 0)} MB | **{fmt(heap / 1024)} KB** |" if heap else "– | – |")
     )
     out.append("")
-    out.append(f"- Target ≤ 16 KB per idle WebSocket {mark(m['bytesPerConnection'], TARGETS['idle_bytes'])}.\n")
+    out.append(f"- Target ≤ 16 KB per idle WebSocket: RSS {mark(m['bytesPerConnection'], TARGETS['idle_bytes'])}"
+               + (f", live heap {mark(heap, TARGETS['idle_bytes'])}" if heap else "") + ".")
+    out.append("- RSS growth moves with how much heap the collector keeps committed (ZGC grows it and returns it late); "
+               "the live heap after a full GC (`jcmd GC.heap_info`) does not, but leaves out native memory.\n")
 
 
 def temporal_section(runs, out):

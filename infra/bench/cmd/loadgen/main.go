@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +118,12 @@ type Memory struct {
 	RSSBeforeMB        float64 `json:"rssBeforeMB"`
 	RSSAfterMB         float64 `json:"rssAfterMB"`
 	BytesPerConnection float64 `json:"bytesPerConnection"`
-	ConnectSeconds     float64 `json:"connectSeconds"`
+	// The JVM's heap in use after a full GC (its live heap), before and after: unlike RSS, it does
+	// not move with how much heap the collector keeps committed.
+	HeapBeforeMB           float64 `json:"heapBeforeMB,omitempty"`
+	HeapAfterMB            float64 `json:"heapAfterMB,omitempty"`
+	HeapBytesPerConnection float64 `json:"heapBytesPerConnection,omitempty"`
+	ConnectSeconds         float64 `json:"connectSeconds"`
 }
 
 // rec is one client's view of one query.
@@ -879,6 +885,37 @@ func gc(cfg *config, pid int) {
 	time.Sleep(2 * time.Second)
 }
 
+var heapUsedPattern = regexp.MustCompile(`used (\d+)([KMG])`)
+
+// parseHeapUsedMB reads the heap in use from `jcmd PID GC.heap_info` (ZGC: "ZHeap used 116M, ...";
+// G1: "garbage-first heap total ..., used 61440K [...]"); 0 when there is none.
+func parseHeapUsedMB(out []byte) float64 {
+	m := heapUsedPattern.FindSubmatch(out)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	switch string(m[2]) {
+	case "K":
+		v /= 1024
+	case "G":
+		v *= 1024
+	}
+	return v
+}
+
+// heapUsedMB is the api-server JVM's heap in use now (after gc: its live heap).
+func heapUsedMB(cfg *config, pid int) float64 {
+	if cfg.Jcmd == "" || pid == 0 {
+		return 0
+	}
+	out, err := exec.Command(cfg.Jcmd, strconv.Itoa(pid), "GC.heap_info").Output()
+	if err != nil {
+		return 0
+	}
+	return parseHeapUsedMB(out)
+}
+
 // connectMany opens n receivers spread over the given users, each subscribed to its conversation.
 func connectMany(ctx context.Context, ch *chorus, col *collector, us []user, convOf func(i int) string, userOf func(i int) int, n int) ([]*wsClient, error) {
 	clients := make([]*wsClient, n)
@@ -1041,7 +1078,7 @@ func runIdle(cfg *config) (*Result, error) {
 	}
 	apiPid := parsePids(cfg.Pids)["api"]
 	gc(cfg, apiPid)
-	mem := &Memory{Connections: cfg.Idle, RSSBeforeMB: round3(RSSMB(apiPid))}
+	mem := &Memory{Connections: cfg.Idle, RSSBeforeMB: round3(RSSMB(apiPid)), HeapBeforeMB: round3(heapUsedMB(cfg, apiPid))}
 	sm := startSampler(parsePids(cfg.Pids))
 	started := time.Now()
 	clients, failed := connectAll(ctx, ch, col, us, func(i int) string { return convs[i%nUsers] }, func(i int) int { return i % nUsers }, cfg.Idle)
@@ -1052,6 +1089,10 @@ func runIdle(cfg *config) (*Result, error) {
 	gc(cfg, apiPid)
 	mem.RSSAfterMB = round3(RSSMB(apiPid))
 	mem.BytesPerConnection = round3((mem.RSSAfterMB - mem.RSSBeforeMB) * 1024 * 1024 / float64(max(1, len(clients))))
+	if mem.HeapBeforeMB > 0 {
+		mem.HeapAfterMB = round3(heapUsedMB(cfg, apiPid))
+		mem.HeapBytesPerConnection = round3((mem.HeapAfterMB - mem.HeapBeforeMB) * 1024 * 1024 / float64(max(1, len(clients))))
+	}
 	// Are they still alive? Ping a sample and count pongs.
 	sample := rand.Perm(len(clients))[:min(200, len(clients))]
 	for _, i := range sample {

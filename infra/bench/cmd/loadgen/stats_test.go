@@ -38,3 +38,16 @@ func TestGapsAndPeakOverlap(t *testing.T) {
 		t.Fatalf("peak overlap %d, want 2", p)
 	}
 }
+
+func TestParseHeapUsedMB(t *testing.T) {
+	zgc := []byte("28896:\n ZHeap            used 116M, capacity 380M, max capacity 6028M\n Cache 264M (1)\n")
+	g1 := []byte(" garbage-first heap   total reserved 6291456K, committed 258048K, used 125440K [0x0000000640000000, 0x0000000800000000)\n")
+	for _, c := range []struct {
+		out  []byte
+		want float64
+	}{{zgc, 116}, {g1, 122.5}, {[]byte("no heap here"), 0}, {[]byte(" ZHeap used 2G, capacity 3G"), 2048}} {
+		if got := parseHeapUsedMB(c.out); got != c.want {
+			t.Errorf("parseHeapUsedMB(%q) = %v, want %v", c.out, got, c.want)
+		}
+	}
+}
