@@ -36,22 +36,20 @@ public class RankingActivitiesImpl implements RankingActivities {
   @Override
   public RankingResult rankAnswers(RankingTask task) {
     ActivityExecutionContext context = Activity.getExecutionContext();
-    try {
-      return rank(task, context, context.getInfo().getAttempt());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Activity.wrap(e);
-    }
+    return rankOrWrap(task, context, context.getInfo().getAttempt());
   }
 
   @Override
   public RankingResult rankWithoutJudge(RankingTask task) {
-    if (ranker.judges()) {
-      return null;
-    }
+    // Without a judge nothing here heartbeats, waits or counts attempts.
+    return ranker.judges() ? null : rankOrWrap(task, null, 1);
+  }
+
+  /** {@link #rank}, with a cancel's interruption handed to Temporal as the activity's failure. */
+  private RankingResult rankOrWrap(
+      RankingTask task, ActivityExecutionContext context, int attempt) {
     try {
-      // Without a judge nothing here heartbeats, waits or counts attempts.
-      return rank(task, null, 1);
+      return rank(task, context, attempt);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);

@@ -49,10 +49,14 @@ public class QueryEventPublisher {
             end
           end
           local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', ARGV[3], ARGV[1])
-          redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'q', ARGV[5], 'c', ARGV[6],
-            'i', id, ARGV[3], ARGV[1])
+          redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', '%s', ARGV[5], '%s', ARGV[6],
+            '%s', id, ARGV[3], ARGV[1])
           return id
-          """,
+          """
+              .formatted(
+                  RedisKeys.LIVE_QUERY_FIELD,
+                  RedisKeys.LIVE_CONVERSATION_FIELD,
+                  RedisKeys.LIVE_ID_FIELD),
           String.class);
 
   private final StringRedisTemplate redis;
