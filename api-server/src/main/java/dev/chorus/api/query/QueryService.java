@@ -384,7 +384,7 @@ public class QueryService {
    * finishes. Returns how many were stopped.
    */
   public int stopQueriesIn(List<UUID> conversationIds) {
-    return stop(conversationIds.stream().flatMap(c -> queries.activeQueryIds(c).stream()).toList());
+    return stop(queries.activeQueryIds(conversationIds));
   }
 
   /** Stops every query of the user still under way (before the account goes). */
@@ -400,7 +400,10 @@ public class QueryService {
           stopped++;
         }
       } catch (RuntimeException e) {
-        log.warn("could not stop query {} of a deleted conversation: {}", queryId, e.toString());
+        log.warn(
+            "could not stop query {} of a deleted conversation or account: {}",
+            queryId,
+            e.toString());
       }
     }
     return stopped;

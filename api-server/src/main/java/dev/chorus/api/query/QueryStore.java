@@ -22,6 +22,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -310,11 +311,14 @@ public class QueryStore {
         > 0;
   }
 
-  /** Queries of a conversation that are not finished yet: their streams may still be live. */
-  public List<UUID> activeQueryIds(UUID conversationId) {
+  /** Queries of the conversations that are not finished yet: their streams may still be live. */
+  public List<UUID> activeQueryIds(Collection<UUID> conversationIds) {
+    if (conversationIds.isEmpty()) {
+      return List.of();
+    }
     return jdbc.sql(
-            "SELECT id FROM queries WHERE conversation_id = :conversation AND status IN ('PENDING', 'RUNNING') ORDER BY created_at")
-        .param("conversation", conversationId)
+            "SELECT id FROM queries WHERE conversation_id IN (:conversations) AND status IN ('PENDING', 'RUNNING') ORDER BY created_at")
+        .param("conversations", conversationIds)
         .query(UUID.class)
         .list();
   }

@@ -47,7 +47,7 @@ public class StreamRelay implements SmartLifecycle {
   private final StreamProperties properties;
   private final QueryStore queries;
   private final RedisClient client;
-  private final Map<String, Watched> watched = new ConcurrentHashMap<>();
+  private final Map<UUID, Watched> watched = new ConcurrentHashMap<>();
   private final List<Consumer<RelayedEvent>> listeners = new CopyOnWriteArrayList<>();
   private volatile boolean running;
   private volatile StatefulRedisConnection<String, String> reader;
@@ -109,7 +109,7 @@ public class StreamRelay implements SmartLifecycle {
    * beginning, unless some of it was relayed already). Its live events come through the feed.
    */
   public void watch(UUID queryId, UUID conversationId) {
-    watched.putIfAbsent(keys.queryStream(queryId), new Watched(queryId, conversationId, START));
+    watched.putIfAbsent(queryId, new Watched(queryId, conversationId, START));
   }
 
   @Override
@@ -156,9 +156,9 @@ public class StreamRelay implements SmartLifecycle {
     for (var query : queries.allActiveQueries()) {
       active.add(query.queryId());
     }
-    watched.forEach((key, w) -> {
-      if (!active.contains(w.queryId()) && commands.sync().exists(key) == 0) {
-        watched.remove(key);
+    watched.forEach((queryId, w) -> {
+      if (!active.contains(queryId) && !exists(queryId)) {
+        watched.remove(queryId);
       }
     });
   }
@@ -225,11 +225,11 @@ public class StreamRelay implements SmartLifecycle {
   }
 
   private void relay(RelayedEvent event) {
-    String key = keys.queryStream(event.queryId());
     if (event.last()) {
-      watched.remove(key);
+      watched.remove(event.queryId());
     } else {
-      watched.put(key, new Watched(event.queryId(), event.conversationId(), event.id()));
+      watched.put(
+          event.queryId(), new Watched(event.queryId(), event.conversationId(), event.id()));
     }
     for (var listener : listeners) {
       try {

@@ -112,7 +112,7 @@ public class SubscriptionHub {
    * query of the conversation; a query that ended while the client was away ends on its screen too.
    */
   public void subscribeConversation(Subscriber subscriber, UUID conversationId, String after) {
-    List<UUID> active = queries.activeQueryIds(conversationId);
+    List<UUID> active = queries.activeQueryIds(List.of(conversationId));
     List<UUID> finished =
         after == null
             ? List.of()

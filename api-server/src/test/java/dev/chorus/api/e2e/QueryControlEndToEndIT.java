@@ -3,6 +3,7 @@ package dev.chorus.api.e2e;
 import static dev.chorus.api.support.ClientView.assembled;
 import static dev.chorus.api.support.ClientView.first;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.chorus.api.support.ApiClient;
@@ -152,6 +153,43 @@ class QueryControlEndToEndIT {
           .filteredOn(e -> e.path("type").asText().equals("response_cancelled"))
           .extracting(e -> e.path("agent").asText())
           .containsExactlyInAnyOrder("a", "b");
+    }
+  }
+
+  @Test
+  void deletingSeveralConversationsAtOnceStopsTheQueryOfEach() {
+    var run = start("A long one, please", TWO_SLOW_AGENTS);
+    UUID second = run.api.createConversation(run.token);
+    try (var ws = run.ws) {
+      ws.send(Map.of("type", "subscribe", "conversationId", second.toString()));
+      ws.await("subscribed", Duration.ofSeconds(10));
+      var sent =
+          run.api.call(
+              "POST",
+              "/api/conversations/" + second + "/messages",
+              run.token,
+              Map.of("content", "Another long one", "agents", TWO_SLOW_AGENTS));
+      assertThat(sent.status()).as(sent.body().toString()).isEqualTo(202);
+      until(ws, "a", 5);
+      var deleted =
+          run.api.call(
+              "POST",
+              "/api/conversations/batch-delete",
+              run.token,
+              Map.of("ids", List.of(run.conversationId, second)));
+      assertThat(deleted.status()).as(deleted.body().toString()).isEqualTo(200);
+
+      int[] ends = {0};
+      List<JsonNode> events =
+          ws.collectUntil(
+              e -> e.path("type").asText().equals("query_completed") && ++ends[0] == 2,
+              Duration.ofSeconds(90));
+      assertThat(events)
+          .filteredOn(e -> e.path("type").asText().equals("query_completed"))
+          .extracting(e -> e.path("queryId").asText(), e -> e.path("status").asText())
+          .containsExactlyInAnyOrder(
+              tuple(run.queryId, "CANCELLED"),
+              tuple(sent.body().at("/query/id").asText(), "CANCELLED"));
     }
   }
 
