@@ -36,11 +36,7 @@ class ChatQueryWorkflowReplayTest {
     List<EventType> types =
         history.getEvents().stream().map(e -> e.getEventType()).distinct().toList();
     assertThat(types).contains(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
-                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-                .toList())
+    assertThat(scheduledActivities(history))
         .containsExactly("MarkRunning", "StreamResponse", "StreamResponse", "FinishQuery");
 
     WorkflowReplayer.replayWorkflowExecution(history, ChatQueryWorkflowImpl.class);
@@ -55,17 +51,11 @@ class ChatQueryWorkflowReplayTest {
   void fallbackAndQuorumHistoryReplays() throws Exception {
     WorkflowExecutionHistory history = load(FallbackQuorumHistoryGenerator.RESOURCE);
 
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasMarkerRecordedEventAttributes())
-                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
-                .toList())
+    assertThat(markerDetails(history))
         .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.FALLBACK_CHANGE))
         .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.POLICY_CHANGE));
     assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
-                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+            scheduledActivities(history).stream()
                 .filter(type -> type.equals("StreamResponse"))
                 .count())
         .isEqualTo(4);
@@ -94,22 +84,9 @@ class ChatQueryWorkflowReplayTest {
   void debateHistoryReplays() throws Exception {
     WorkflowExecutionHistory history = load(DebateHistoryGenerator.RESOURCE);
 
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasMarkerRecordedEventAttributes())
-                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
-                .toList())
+    assertThat(markerDetails(history))
         .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.DEBATE_CHANGE));
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
-                .filter(e ->
-                    e.getActivityTaskScheduledEventAttributes()
-                        .getActivityType()
-                        .getName()
-                        .equals("StreamResponse"))
-                .map(e -> e.getUserMetadata().getSummary().getData().toStringUtf8())
-                .toList())
+    assertThat(streamSummaries(history))
         .containsExactly(
             "\"mock/alpha\"",
             "\"critic\"",
@@ -132,16 +109,7 @@ class ChatQueryWorkflowReplayTest {
   void debateDeadlineHistoryReplays() throws Exception {
     WorkflowExecutionHistory history = load(DebateHistoryGenerator.DEADLINE_RESOURCE);
 
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
-                .filter(e ->
-                    e.getActivityTaskScheduledEventAttributes()
-                        .getActivityType()
-                        .getName()
-                        .equals("StreamResponse"))
-                .map(e -> e.getUserMetadata().getSummary().getData().toStringUtf8())
-                .toList())
+    assertThat(streamSummaries(history))
         .containsExactly(
             "\"mock/alpha\"", "\"critic\"", "\"mock/alpha · round 2\"", "\"critic · round 2\"");
     assertThat(history.getEvents().stream().map(e -> e.getEventType()).toList())
@@ -160,24 +128,10 @@ class ChatQueryWorkflowReplayTest {
   void leanBookkeepingHistoryReplays() throws Exception {
     WorkflowExecutionHistory history = load(LeanBookkeepingHistoryGenerator.RESOURCE);
 
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasMarkerRecordedEventAttributes())
-                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
-                .toList())
+    assertThat(markerDetails(history))
         .anySatisfy(details -> assertThat(details).contains(ChatQueryWorkflowImpl.LEAN_CHANGE));
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasMarkerRecordedEventAttributes())
-                .map(e -> e.getMarkerRecordedEventAttributes().getMarkerName())
-                .filter(name -> name.equals("LocalActivity"))
-                .count())
-        .isEqualTo(3);
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
-                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-                .toList())
+    assertThat(localActivities(history)).isEqualTo(3);
+    assertThat(scheduledActivities(history))
         .containsExactly("StreamResponse", "StreamResponse", "RankAnswers");
     assertThat(
             history.getEvents().stream()
@@ -200,26 +154,11 @@ class ChatQueryWorkflowReplayTest {
   void localRankingHistoryReplays() throws Exception {
     WorkflowExecutionHistory history = load(LocalRankingHistoryGenerator.RESOURCE);
 
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasMarkerRecordedEventAttributes())
-                .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
-                .toList())
+    assertThat(markerDetails(history))
         .anySatisfy(
             details -> assertThat(details).contains(ChatQueryWorkflowImpl.LOCAL_RANKING_CHANGE));
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasMarkerRecordedEventAttributes())
-                .filter(e ->
-                    e.getMarkerRecordedEventAttributes().getMarkerName().equals("LocalActivity"))
-                .count())
-        .isEqualTo(3); // markRunning, rankWithoutJudge, finishQuery
-    assertThat(
-            history.getEvents().stream()
-                .filter(e -> e.hasActivityTaskScheduledEventAttributes())
-                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-                .toList())
-        .containsExactly("StreamResponse");
+    assertThat(localActivities(history)).isEqualTo(3); // markRunning, rankWithoutJudge, finishQuery
+    assertThat(scheduledActivities(history)).containsExactly("StreamResponse");
     assertThat(
             history.getEvents().stream().filter(e -> e.hasWorkflowTaskCompletedEventAttributes()))
         .hasSize(2);
@@ -289,6 +228,43 @@ class ChatQueryWorkflowReplayTest {
 
     @Override
     public void cancel(String agent) {}
+  }
+
+  /** The types of the activities the history scheduled, in order (local ones are markers). */
+  private static List<String> scheduledActivities(WorkflowExecutionHistory history) {
+    return history.getEvents().stream()
+        .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+        .toList();
+  }
+
+  /** The summaries (agent or round names, as JSON) of the streaming activities, in order. */
+  private static List<String> streamSummaries(WorkflowExecutionHistory history) {
+    return history.getEvents().stream()
+        .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+        .filter(e ->
+            e.getActivityTaskScheduledEventAttributes()
+                .getActivityType()
+                .getName()
+                .equals("StreamResponse"))
+        .map(e -> e.getUserMetadata().getSummary().getData().toStringUtf8())
+        .toList();
+  }
+
+  /** The details of every marker (version markers name their change id there). */
+  private static List<String> markerDetails(WorkflowExecutionHistory history) {
+    return history.getEvents().stream()
+        .filter(e -> e.hasMarkerRecordedEventAttributes())
+        .map(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().toString())
+        .toList();
+  }
+
+  /** How many local activities the history recorded. */
+  private static long localActivities(WorkflowExecutionHistory history) {
+    return history.getEvents().stream()
+        .filter(e -> e.hasMarkerRecordedEventAttributes())
+        .filter(e -> e.getMarkerRecordedEventAttributes().getMarkerName().equals("LocalActivity"))
+        .count();
   }
 
   private static WorkflowExecutionHistory load(String resource) throws IOException {
