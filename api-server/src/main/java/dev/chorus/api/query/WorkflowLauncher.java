@@ -1,7 +1,9 @@
 package dev.chorus.api.query;
 
+import dev.chorus.api.stream.StreamProperties;
 import dev.chorus.model.agent.AgentSpec;
 import dev.chorus.model.api.QueryStatus;
+import dev.chorus.model.stream.RedisKeys;
 import dev.chorus.model.workflow.ChatQueryInput;
 import dev.chorus.model.workflow.ChatQueryWorkflow;
 import dev.chorus.model.workflow.ChorusSearchAttributes;
@@ -17,6 +19,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.stereotype.Component;
 
 /** Starts query workflows. A start that already happened is a no-op, so callers may repeat it. */
@@ -24,9 +27,13 @@ import org.springframework.stereotype.Component;
 public class WorkflowLauncher {
   private static final Logger log = LoggerFactory.getLogger(WorkflowLauncher.class);
   private final WorkflowClient client;
+  private final StringRedisTemplate redis;
+  private final RedisKeys keys;
 
-  WorkflowLauncher(WorkflowClient client) {
+  WorkflowLauncher(WorkflowClient client, StringRedisTemplate redis, StreamProperties properties) {
     this.client = client;
+    this.redis = redis;
+    this.keys = new RedisKeys(properties.keyPrefix());
   }
 
   /** Returns true when the workflow runs (started now or before); false when Temporal refused. */
@@ -71,16 +78,24 @@ public class WorkflowLauncher {
 
   /**
    * Signals the query's workflow to cancel {@code agent} (null: everything). Returns false when no
-   * such workflow runs (not started yet, or already closed).
+   * such workflow runs (not started yet, or already closed). Once the signal is recorded, tells the
+   * workers ({@link RedisKeys#cancelChannel()}), so the streaming activities ask Temporal at once
+   * instead of at their next regular heartbeat.
    */
   public boolean cancel(UUID queryId, String agent) {
     try {
       client
           .newWorkflowStub(ChatQueryWorkflow.class, ChatQueryInput.workflowId(queryId))
           .cancel(agent);
-      return true;
     } catch (WorkflowNotFoundException e) {
       return false;
     }
+    try {
+      redis.convertAndSend(keys.cancelChannel(), queryId.toString());
+    } catch (RuntimeException e) {
+      // Only a hint: the activities still learn of the cancel at their next heartbeat.
+      log.warn("could not announce the cancel of query {}: {}", queryId, e.toString());
+    }
+    return true;
   }
 }

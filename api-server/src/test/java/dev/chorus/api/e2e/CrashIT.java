@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chorus.api.support.ApiClient;
 import dev.chorus.api.support.ChorusProcesses;
 import dev.chorus.model.json.ChorusJson;
+import dev.chorus.model.workflow.AgentStreamActivities;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -43,6 +44,15 @@ class CrashIT {
   private static final Duration WORKER_DOWN = Duration.ofSeconds(1);
 
   private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(100);
+
+  /**
+   * Temporal away longer than the streams' heartbeat timeout plus the SDK's local buffer (5 s): the
+   * worker's SDK gives the running attempt up on its own (an {@code ActivityCanceledException}
+   * caused by a heartbeat {@code TimeoutFailure} — not a cancel anyone asked for), and the server,
+   * back, times the attempt out and retries it.
+   */
+  private static final Duration LONG_OUTAGE =
+      AgentStreamActivities.HEARTBEAT_TIMEOUT.plus(Duration.ofSeconds(5 + 2));
 
   private static ChorusProcesses processes;
 
@@ -157,14 +167,8 @@ class CrashIT {
     }
   }
 
-  /**
-   * Temporal away for 12 s, longer than the heartbeat timeout (5 s) plus the SDK's local buffer (5
-   * s): the worker's SDK gives the running attempt up on its own (an {@code
-   * ActivityCanceledException} caused by a heartbeat {@code TimeoutFailure} — not a cancel anyone
-   * asked for), and the server, back, times the attempt out and retries it.
-   */
   @Test
-  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
   void temporalDownLongerThanTheHeartbeatTimeoutCompletesWithExactText() throws Exception {
     var api = new ApiClient(processes.apiPort());
     String token = api.register();
@@ -175,7 +179,7 @@ class CrashIT {
                 "provider",
                 "mock",
                 "model",
-                "mock-1?tokens=400&tokenDelay=40ms",
+                "mock-1?tokens=800&tokenDelay=40ms",
                 "name",
                 "baritone"));
 
@@ -185,7 +189,7 @@ class CrashIT {
 
       ws.awaitUntil("10 deltas", r -> r.deltas("baritone").size() >= 10, Duration.ofSeconds(60));
       long restartAt = System.nanoTime();
-      processes.restartTemporal(Duration.ofSeconds(12));
+      processes.restartTemporal(LONG_OUTAGE);
       long backAt = System.nanoTime();
       ws.awaitUntil("query_completed", r -> r.has("query_completed"), QUERY_TIMEOUT);
       long doneAt = System.nanoTime();
@@ -198,13 +202,19 @@ class CrashIT {
               .findFirst()
               .orElse(doneAt);
       System.out.printf(
-          "[crash] Temporal down 12 s: down→serving %s, serving→next delta %s,"
+          "[crash] Temporal down "
+              + LONG_OUTAGE.toSeconds()
+              + " s: down→serving %s, serving→next delta %s,"
               + " restart→query_completed %s, retries %d%n",
           secs(Duration.ofNanos(backAt - restartAt)),
           secs(Duration.ofNanos(nextDelta - backAt)),
           secs(Duration.ofNanos(doneAt - restartAt)),
           run.retries("baritone").size());
-      System.out.println("[crash] Temporal down 12 s, events: " + run.trace("baritone"));
+      System.out.println(
+          "[crash] Temporal down "
+              + LONG_OUTAGE.toSeconds()
+              + " s, events: "
+              + run.trace("baritone"));
       assertThat(run.last().path("status").asText()).isEqualTo("COMPLETED");
       run.assertIdsUniqueAndOrdered();
       JsonNode persisted = query(api, token, queryId);

@@ -4,17 +4,23 @@ import static dev.chorus.api.support.ClientView.assembled;
 import static dev.chorus.api.support.ClientView.first;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.chorus.api.support.ApiClient;
 import dev.chorus.api.support.ChorusProcesses;
 import dev.chorus.api.support.FakeLlm;
+import dev.chorus.api.support.Stack;
 import dev.chorus.api.support.WsClient;
+import dev.chorus.model.stream.RedisKeys;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import mockwebserver3.MockResponse;
 import org.junit.jupiter.api.BeforeAll;
@@ -97,7 +103,20 @@ class QueryControlEndToEndIT {
                     "mock-2?tokens=30&tokenDelay=20ms",
                     "name",
                     "quick")));
-    try (var ws = run.ws) {
+    var redis = RedisClient.create(Stack.REDIS_URL);
+    try (var ws = run.ws;
+        var announcements = redis.connectPubSub()) {
+      // What the workers hear: the api-server announces the cancel, so the agent's next heartbeat
+      // (which carries Temporal's cancel) comes at once, not at its regular interval.
+      List<String> announced = new CopyOnWriteArrayList<>();
+      announcements.addListener(
+          new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+              announced.add(message);
+            }
+          });
+      announcements.sync().subscribe(new RedisKeys(processes.keyPrefix()).cancelChannel());
       List<JsonNode> events = new ArrayList<>(until(ws, "slow", 10));
       long cancelAt = System.nanoTime();
       var cancel =
@@ -107,6 +126,7 @@ class QueryControlEndToEndIT {
               run.token,
               Map.of("agent", "slow"));
       assertThat(cancel.status()).isEqualTo(202);
+      await().atMost(Duration.ofSeconds(10)).until(() -> announced.contains(run.queryId));
       events.addAll(
           ws.collectUntil(
               e -> e.path("type").asText().equals("response_cancelled"), Duration.ofSeconds(30)));
@@ -134,6 +154,8 @@ class QueryControlEndToEndIT {
           assertThat(response.path("content").asText()).isEqualTo(assembled(events, "slow"));
         }
       }
+    } finally {
+      redis.shutdown();
     }
   }
 

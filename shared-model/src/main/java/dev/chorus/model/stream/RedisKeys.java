@@ -78,4 +78,14 @@ public record RedisKeys(String prefix) {
   public String userChannel(UUID userId) {
     return prefix + ":u:" + userId + ":notices";
   }
+
+  /**
+   * The pub/sub channel on which api-servers announce cancels (message: the query id). A worker
+   * streaming for that query heartbeats at once, so Temporal's cancel reaches the activity without
+   * waiting for the next regular beat. Only a hint: a lost message makes the cancel slower, never
+   * wrong.
+   */
+  public String cancelChannel() {
+    return prefix + ":cancels";
+  }
 }

@@ -144,7 +144,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
     long[] seq = {0};
     long[] checkpointed = {System.nanoTime()};
     StreamEnd end;
-    HeartbeatKeeper.Handle keeper = heartbeats.keep(context, produced::get);
+    HeartbeatKeeper.Handle keeper = heartbeats.keep(context, task.queryId(), produced::get);
     CheckpointWriter.Stream checkpoint = checkpoints.open(task, attempt);
     try (keeper) {
       end =
@@ -181,7 +181,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
                     checkpointed[0] = System.nanoTime();
                   }
                 });
-                // No heartbeat here: the keeper beats every second on its own thread (the SDK
+                // No heartbeat here: the keeper beats on its own thread (the SDK
                 // holds a lock through each heartbeat RPC, and a slow one stalled the stream).
               },
               keeper);

@@ -5,6 +5,10 @@ import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,10 +28,40 @@ import org.springframework.stereotype.Component;
  * answers a heartbeat with cancellation, the provider's connection is closed and the activity's
  * thread interrupted, so the call stops at once. It is a streaming activity's only heartbeat: one
  * scheduler thread times the beats of every activity, and the delta callback never waits for one.
+ *
+ * <p>A heartbeat is a write in Temporal's store (on the dev server about 2.5 ms of its CPU), so the
+ * regular beat is every {@code chorus.provider-queues.heartbeat-interval} (3 s; with 64 long
+ * streams, beating every second cost the dev server 30% of a core instead of 21%, and under more
+ * load late beats timed attempts out). A cancel would then wait up to that long, so an api-server
+ * that signals one announces it ({@link #poke}), and the query's activities beat again a few times
+ * in the next second and a half, by when the workflow has turned the signal into Temporal's cancel.
  */
 @Component
 class HeartbeatKeeper implements DisposableBean {
-  static final Duration INTERVAL = Duration.ofSeconds(1);
+  /**
+   * When a poked activity beats, after the poke: the signal still has to pass through a workflow
+   * task before a heartbeat's answer carries the cancel.
+   */
+  static final List<Duration> POKE_BEATS =
+      List.of(
+          Duration.ofMillis(100),
+          Duration.ofMillis(300),
+          Duration.ofMillis(700),
+          Duration.ofMillis(1500));
+
+  private final Duration interval;
+
+  /** The activities streaming for each query, for {@link #poke}. */
+  private final Map<UUID, Set<Keeper>> byQuery = new ConcurrentHashMap<>();
+
+  @Autowired
+  HeartbeatKeeper(ProviderQueueProperties properties) {
+    this(properties.heartbeatInterval());
+  }
+
+  HeartbeatKeeper(Duration interval) {
+    this.interval = interval;
+  }
 
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
@@ -59,9 +94,30 @@ class HeartbeatKeeper implements DisposableBean {
     void close();
   }
 
-  /** Heartbeats {@code progress} every second until the returned handle is closed. */
-  Handle keep(ActivityExecutionContext context, Supplier<Object> progress) {
-    return new Keeper(context, progress);
+  /**
+   * Heartbeats {@code progress} of an activity streaming for {@code queryId} every interval until
+   * the returned handle is closed.
+   */
+  Handle keep(ActivityExecutionContext context, UUID queryId, Supplier<Object> progress) {
+    Keeper keeper = new Keeper(context, queryId, progress);
+    byQuery.computeIfAbsent(queryId, q -> ConcurrentHashMap.newKeySet()).add(keeper);
+    return keeper;
+  }
+
+  /**
+   * A cancel of the query was signalled: its activities heartbeat soon (see {@link #POKE_BEATS}),
+   * so the cancel reaches them without waiting for their next regular beat.
+   */
+  void poke(UUID queryId) {
+    Set<Keeper> keepers = byQuery.get(queryId);
+    if (keepers == null) {
+      return;
+    }
+    for (Keeper keeper : keepers) {
+      for (Duration after : POKE_BEATS) {
+        scheduler.schedule(keeper::beatNow, after.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
   }
 
   private final class Keeper implements Handle {
@@ -69,28 +125,34 @@ class HeartbeatKeeper implements DisposableBean {
     private final List<Runnable> closers = new CopyOnWriteArrayList<>();
     private final AtomicBoolean beating = new AtomicBoolean();
     private final ReentrantLock step = new ReentrantLock();
+    private final ActivityExecutionContext context;
+    private final UUID queryId;
+    private final Supplier<Object> progress;
     private final ScheduledFuture<?> task;
     private volatile boolean cancelled;
+    private volatile boolean closed;
     private volatile ActivityCompletionException reason;
 
-    Keeper(ActivityExecutionContext context, Supplier<Object> progress) {
+    Keeper(ActivityExecutionContext context, UUID queryId, Supplier<Object> progress) {
+      this.context = context;
+      this.queryId = queryId;
+      this.progress = progress;
       task =
           scheduler.scheduleAtFixedRate(
-              () -> {
-                // The one before may still wait for a slow Temporal server: skip this beat.
-                if (!beating.compareAndSet(false, true)) {
-                  return;
-                }
-                senders.execute(() -> beat(context, progress));
-              },
-              INTERVAL.toMillis(),
-              INTERVAL.toMillis(),
-              TimeUnit.MILLISECONDS);
+              this::beatNow, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void beat(ActivityExecutionContext context, Supplier<Object> progress) {
+    void beatNow() {
+      // The one before may still wait for a slow Temporal server: skip this beat.
+      if (closed || reason != null || !beating.compareAndSet(false, true)) {
+        return;
+      }
+      senders.execute(this::beat);
+    }
+
+    private void beat() {
       try {
-        if (reason == null) {
+        if (reason == null && !closed) {
           context.heartbeat(progress.get());
         }
       } catch (ActivityCompletionException cancelledOrGone) {
@@ -143,7 +205,14 @@ class HeartbeatKeeper implements DisposableBean {
 
     @Override
     public void close() {
+      closed = true;
       task.cancel(false);
+      byQuery.computeIfPresent(
+          queryId,
+          (q, keepers) -> {
+            keepers.remove(this);
+            return keepers.isEmpty() ? null : keepers;
+          });
     }
   }
 

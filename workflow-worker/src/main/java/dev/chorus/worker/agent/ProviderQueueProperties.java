@@ -1,5 +1,6 @@
 package dev.chorus.worker.agent;
 
+import dev.chorus.model.workflow.AgentStreamActivities;
 import java.time.Duration;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -8,14 +9,31 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * Limits of each provider's task queue: concurrent streams per worker process, and a global rate
  * (activities per second, across all workers) enforced by the Temporal server. {@code
- * heartbeatThrottle} caps how long the SDK may hold back a heartbeat: a cancel only reaches a
- * streaming activity in a heartbeat's answer, so this is how fast "stop" stops.
+ * heartbeatInterval} is how often a streaming activity heartbeats. Each heartbeat is a write in
+ * Temporal's store, so it is every few seconds: a cancel that an api-server announces ({@code
+ * RedisKeys#cancelChannel}) gets its heartbeat at once, only cancels from inside the workflow
+ * (deadline, quorum, the Temporal UI) wait for the next one.
  */
 @ConfigurationProperties("chorus.provider-queues")
 public record ProviderQueueProperties(
     @DefaultValue("200") int maxConcurrent,
-    @DefaultValue("1s") Duration heartbeatThrottle,
+    @DefaultValue("3s") Duration heartbeatInterval,
     Map<String, Limits> overrides) {
+
+  public ProviderQueueProperties {
+    // Three beats fit in the timeout, so one slow heartbeat on a loaded machine costs no attempt.
+    if (heartbeatInterval.isNegative()
+        || heartbeatInterval.isZero()
+        || heartbeatInterval.multipliedBy(3).compareTo(AgentStreamActivities.HEARTBEAT_TIMEOUT)
+            > 0) {
+      throw new IllegalArgumentException(
+          "chorus.provider-queues.heartbeat-interval must be positive and at most a third of the"
+              + " streams' heartbeat timeout ("
+              + AgentStreamActivities.HEARTBEAT_TIMEOUT
+              + "), was "
+              + heartbeatInterval);
+    }
+  }
 
   public record Limits(int maxConcurrent, Double perSecond) {}
 

@@ -5,6 +5,7 @@ import dev.chorus.worker.provider.ChatProvider;
 import dev.chorus.worker.provider.ProviderRegistry;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;
@@ -19,6 +20,14 @@ import org.springframework.stereotype.Component;
 @Component
 class ProviderWorkers implements InitializingBean {
   private static final Logger log = LoggerFactory.getLogger(ProviderWorkers.class);
+
+  /**
+   * The most the SDK holds a heartbeat back. {@link HeartbeatKeeper} decides when to beat (every
+   * {@code heartbeat-interval}, and soon after an announced cancel); the SDK's own throttle (0.8 of
+   * the heartbeat timeout by default) would otherwise delay those beats and send them from its
+   * four-thread pool instead of the keeper's virtual threads.
+   */
+  static final Duration SDK_HEARTBEAT_THROTTLE = Duration.ofMillis(200);
 
   private final WorkerFactory factory;
   private final ProviderRegistry providers;
@@ -43,7 +52,7 @@ class ProviderWorkers implements InitializingBean {
       WorkerOptions.Builder options =
           WorkerOptions.newBuilder()
               .setMaxConcurrentActivityExecutionSize(limit.maxConcurrent())
-              .setMaxHeartbeatThrottleInterval(limits.heartbeatThrottle());
+              .setMaxHeartbeatThrottleInterval(SDK_HEARTBEAT_THROTTLE);
       if (limit.perSecond() != null) {
         options.setMaxTaskQueueActivitiesPerSecond(limit.perSecond());
       }

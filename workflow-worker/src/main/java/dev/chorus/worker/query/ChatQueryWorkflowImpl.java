@@ -166,7 +166,7 @@ public class ChatQueryWorkflowImpl implements ChatQueryWorkflow {
         .setSummary(agent.name())
         // A dead worker is failed over by a live one in about a second (WorkerLiveness); missing
         // heartbeats are the fallback when that cannot work (Redis away, a lone worker).
-        .setHeartbeatTimeout(Duration.ofSeconds(3))
+        .setHeartbeatTimeout(AgentStreamActivities.HEARTBEAT_TIMEOUT)
         .setStartToCloseTimeout(Duration.ofMinutes(10))
         // A cancelled agent gets to save what it streamed before the workflow moves on.
         .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
