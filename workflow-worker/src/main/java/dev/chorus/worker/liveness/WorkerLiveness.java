@@ -81,10 +81,19 @@ public class WorkerLiveness implements InitializingBean, DisposableBean {
           """,
           List.class);
 
-  /** Fails one attempt of a dead worker so Temporal retries it now. */
+  /** Fails the attempts of a dead worker so Temporal retries them now. */
   @FunctionalInterface
   public interface Takeover {
+    /** Fails one attempt the dead worker had listed. */
     void fail(byte[] taskToken, String attempt, String deadWorker);
+
+    /**
+     * Fails the attempts Temporal says the dead worker had started but that it never listed (it
+     * died between taking the task and listing it); returns how many.
+     */
+    default int failUnlisted(String deadWorker) {
+      return 0;
+    }
   }
 
   private final String id;
@@ -224,6 +233,16 @@ public class WorkerLiveness implements InitializingBean, DisposableBean {
         }
       }
       redis.delete(key);
+      try {
+        int unlisted = takeover.failUnlisted(deadId);
+        if (unlisted > 0) {
+          log.warn("failed over {} attempt(s) worker {} had not listed yet", unlisted, deadId);
+        }
+        failed += unlisted;
+      } catch (RuntimeException e) {
+        // Temporal away: those attempts wait for their heartbeat timeout instead.
+        log.warn("could not look for unlisted attempts of worker {}: {}", deadId, e.toString());
+      }
     }
     return failed;
   }

@@ -78,10 +78,23 @@ class WorkerLivenessIT {
         connection,
         keys,
         properties,
-        (token, attempt, dead) ->
-            failedOver.add(name + " failed " + new String(token, StandardCharsets.UTF_8)),
+        new WorkerLiveness.Takeover() {
+          @Override
+          public void fail(byte[] token, String attempt, String dead) {
+            failedOver.add(name + " failed " + new String(token, StandardCharsets.UTF_8));
+          }
+
+          @Override
+          public int failUnlisted(String dead) {
+            askedForUnlisted.add(dead);
+            return 0;
+          }
+        },
         clock::get);
   }
+
+  /** The dead workers whose unlisted attempts a peer looked for in Temporal. */
+  private final List<String> askedForUnlisted = new CopyOnWriteArrayList<>();
 
   /** Redis connections of their own, named like a worker process's. */
   private LettuceConnectionFactory namedConnections(String clientName) {
@@ -193,6 +206,9 @@ class WorkerLivenessIT {
     assertThat(redis.opsForZSet().range(keys.workers(), 0, -1))
         .containsExactlyInAnyOrder(a.workerId(), b.workerId());
     assertThat(a.reapDead() + b.reapDead()).as("taken over once").isZero();
+    assertThat(askedForUnlisted)
+        .as("the attempts it took but never listed were looked for in Temporal, once")
+        .containsExactly(dying.workerId());
   }
 
   @Test
