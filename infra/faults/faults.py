@@ -288,14 +288,20 @@ class Suite:
         return f
 
     async def kill9(self, name: str) -> None:
-        """SIGKILL, then wait until the process is gone: until then it still holds its port."""
+        """SIGKILL, then wait until the process is gone: until then it still holds its port.
+
+        A JVM's main thread can be a zombie while its other threads still exit, and the process's
+        sockets close only with the last of them (found when a restarted api-server saw its port
+        still taken), so this also waits for the thread list to empty.
+        """
         pid = self.pid(name)
         os.kill(pid, signal.SIGKILL)
         while True:
             try:
                 with open(f"/proc/{pid}/stat") as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                        return
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                if state in ("Z", "X") and len(os.listdir(f"/proc/{pid}/task")) <= 1:
+                    return
             except FileNotFoundError:
                 return
             await asyncio.sleep(0.05)
