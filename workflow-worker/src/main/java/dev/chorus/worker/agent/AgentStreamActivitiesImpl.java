@@ -139,7 +139,14 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
             task.agent().model()));
 
     long started = System.nanoTime();
-    StringBuilder text = new StringBuilder(resume.keep());
+    PublishedText text =
+        new PublishedText(
+            resume.keep(),
+            events.commandTimeout(),
+            // A newer attempt took over (Temporal timed this one out): stop paying for it.
+            () ->
+                ApplicationFailure.newFailure(
+                    "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED));
     AtomicInteger produced = new AtomicInteger(text.length());
     long[] seq = {0};
     long[] checkpointed = {System.nanoTime()};
@@ -147,54 +154,57 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
     HeartbeatKeeper.Handle keeper = heartbeats.keep(context, task.queryId(), produced::get);
     CheckpointWriter.Stream checkpoint = checkpoints.open(task, attempt);
     try (keeper) {
-      end =
-          provider.stream(
-              endpoints.resolve(provider, task),
-              request,
-              delta -> {
-                if (delta.isEmpty()) {
-                  return;
-                }
-                // The keeper's cancel waits while a delta is written and counted, so its interrupt
-                // never leaves a delta that reached clients out of the text (the cancelled answer).
-                keeper.atomically(() -> {
-                  // Published before it counts as streamed: the text checkpointed for a next
-                  // attempt (also when this write fails) must never hold a delta no client could
-                  // receive — clients keep resumeFrom = checkpoint length characters of it.
-                  if (events.publish(
-                          new QueryEvent.Delta(
-                              task.queryId(),
-                              task.conversationId(),
-                              agent,
-                              attempt,
-                              seq[0]++,
-                              delta))
-                      == null) {
-                    // A newer attempt took over (Temporal timed this one out): stop paying for it.
-                    throw ApplicationFailure.newFailure(
-                        "attempt " + attempt + " of " + agent + " was superseded", SUPERSEDED);
+      try {
+        end =
+            provider.stream(
+                endpoints.resolve(provider, task),
+                request,
+                delta -> {
+                  if (delta.isEmpty()) {
+                    return;
                   }
-                  text.append(delta);
-                  produced.set(text.length());
-                  if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
-                    checkpoint.offer(text.toString());
-                    checkpointed[0] = System.nanoTime();
-                  }
-                });
-                // No heartbeat here: the keeper beats on its own thread (the SDK
-                // holds a lock through each heartbeat RPC, and a slow one stalled the stream).
-              },
-              keeper);
+                  // The keeper's cancel waits while a delta is sent and counted, so its interrupt
+                  // never cuts a write to Redis off halfway.
+                  keeper.atomically(() -> {
+                    // A delta counts as streamed once Redis confirmed it: the text checkpointed
+                    // for a next attempt (also when a write fails) must never hold a delta no
+                    // client could receive — clients keep resumeFrom = checkpoint length
+                    // characters of it.
+                    text.add(
+                        events.publishAsync(
+                            new QueryEvent.Delta(
+                                task.queryId(),
+                                task.conversationId(),
+                                agent,
+                                attempt,
+                                seq[0]++,
+                                delta)),
+                        delta);
+                    produced.set(text.length());
+                    if (System.nanoTime() - checkpointed[0] >= CHECKPOINT_EVERY.toNanos()) {
+                      checkpoint.offer(text.toString());
+                      checkpointed[0] = System.nanoTime();
+                    }
+                  });
+                  // No heartbeat here: the keeper beats on its own thread (the SDK
+                  // holds a lock through each heartbeat RPC, and a slow one stalled the stream).
+                },
+                keeper);
+      } finally {
+        // Every delta still in flight either joins the text or fails it, before anything is saved.
+        text.settle();
+      }
+      text.rethrowFailure();
     } catch (ActivityCanceledException cancelled) {
       if (requestedByWorkflow(cancelled)) {
-        throw cancelled(task, attempt, text, started, cancelled);
+        throw cancelled(task, attempt, text.toString(), started, cancelled);
       }
       checkpoint.flush(text.toString());
       throw cancelled;
     } catch (InterruptedException e) {
       if (keeper.stopReason() instanceof ActivityCanceledException cancelled
           && requestedByWorkflow(cancelled)) {
-        throw cancelled(task, attempt, text, started, cancelled);
+        throw cancelled(task, attempt, text.toString(), started, cancelled);
       }
       checkpoint.flush(text.toString());
       Thread.currentThread().interrupt();
@@ -204,7 +214,7 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
           && requestedByWorkflow(cancelled)) {
         // The keeper's interrupt landed in a Redis or PostgreSQL call of the delta callback.
         Thread.interrupted();
-        throw cancelled(task, attempt, text, started, cancelled);
+        throw cancelled(task, attempt, text.toString(), started, cancelled);
       }
       // The next attempt continues from here: save everything this one streamed.
       checkpoint.flush(text.toString());
@@ -259,10 +269,9 @@ public class AgentStreamActivitiesImpl implements AgentStreamActivities {
   private ActivityCanceledException cancelled(
       AgentTask task,
       int attempt,
-      StringBuilder text,
+      String partial,
       long started,
       ActivityCanceledException cancelled) {
-    String partial = text.toString();
     store.cancelResponse(task, attempt, partial, (System.nanoTime() - started) / 1_000_000);
     events.publish(
         new QueryEvent.ResponseCancelled(

@@ -20,6 +20,11 @@ import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.testing.TestActivityEnvironment;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,7 +50,13 @@ class AgentStreamActivitiesIT {
    */
   static final AtomicLong FAIL_AT_SEQ = new AtomicLong(-1);
 
-  /** The real publisher, except that one delta's write fails before it reaches Redis. */
+  /** How long after it was sent the failing write reports its failure. */
+  static final AtomicLong FAIL_AFTER_MS = new AtomicLong(0);
+
+  /**
+   * The real publisher, except that one delta's write fails without reaching Redis — at once, or
+   * only after the writes sent behind it went through (as when a connection drops mid-flight).
+   */
   @TestConfiguration
   static class FailingPublisher {
     @Bean
@@ -54,11 +65,21 @@ class AgentStreamActivitiesIT {
         StringRedisTemplate redis, ObjectMapper json, StreamProperties properties) {
       return new QueryEventPublisher(redis, json, properties) {
         @Override
-        public RecordId publish(QueryEvent event) {
+        public CompletableFuture<RecordId> publishAsync(QueryEvent event) {
           if (event instanceof QueryEvent.Delta d && d.seq() == FAIL_AT_SEQ.get()) {
-            throw new RedisConnectionFailureException("injected: the write never reached Redis");
+            var failure =
+                new RedisConnectionFailureException("injected: the write never reached Redis");
+            Executor reports =
+                FAIL_AFTER_MS.get() == 0
+                    ? Runnable::run
+                    : CompletableFuture.delayedExecutor(FAIL_AFTER_MS.get(), TimeUnit.MILLISECONDS);
+            return CompletableFuture.<RecordId>supplyAsync(
+                () -> {
+                  throw failure;
+                },
+                reports);
           }
-          return super.publish(event);
+          return super.publishAsync(event);
         }
       };
     }
@@ -84,6 +105,7 @@ class AgentStreamActivitiesIT {
   @AfterEach
   void tearDown() {
     FAIL_AT_SEQ.set(-1);
+    FAIL_AFTER_MS.set(0);
     temporal.close();
     rows.delete(jdbc);
   }
@@ -95,11 +117,35 @@ class AgentStreamActivitiesIT {
 
     assertThatThrownBy(() -> stub().streamResponse(task)).isInstanceOf(ActivityFailure.class);
 
-    String published = publishedText(task);
-    assertThat(published).isNotEmpty();
-    // resumeFrom of the next attempt is the checkpoint's length: clients keep that much of what
-    // they received, so the checkpoint must be a prefix of it, never text they never got.
-    assertThat(store.loadCheckpoint(task)).contains(published);
+    assertCheckpointHoldsExactlyTheDeltasBeforeTheFailedOne(task, 7);
+  }
+
+  @Test
+  void aWriteThatFailsLateKeepsTheDeltasSentBehindItOutOfTheCheckpoint() throws Exception {
+    FAIL_AT_SEQ.set(7);
+    FAIL_AFTER_MS.set(200);
+    AgentTask task = task("mock-1?tokens=60&tokenDelay=5ms");
+
+    assertThatThrownBy(() -> stub().streamResponse(task)).isInstanceOf(ActivityFailure.class);
+
+    // Deltas 8, 9, ... were in flight behind the failing write and reached Redis (and clients).
+    assertThat(publishedDeltas(task)).hasSizeGreaterThan(8);
+    assertCheckpointHoldsExactlyTheDeltasBeforeTheFailedOne(task, 7);
+  }
+
+  /**
+   * resumeFrom of the next attempt is the checkpoint's length: clients keep that much of what they
+   * received, so the checkpoint must be a prefix of it, never text they never got — and it keeps
+   * every delta confirmed before the failed write.
+   */
+  private void assertCheckpointHoldsExactlyTheDeltasBeforeTheFailedOne(AgentTask task, int failed)
+      throws Exception {
+    List<String> deltas = publishedDeltas(task);
+    String published = String.join("", deltas);
+    String beforeFailed = String.join("", deltas.subList(0, failed));
+    assertThat(beforeFailed).isNotEmpty();
+    assertThat(published).startsWith(beforeFailed);
+    assertThat(store.loadCheckpoint(task)).contains(beforeFailed);
   }
 
   @Test
@@ -136,15 +182,19 @@ class AgentStreamActivitiesIT {
 
   /** The delta texts in the query's Redis Stream, in order: what any client assembles. */
   private String publishedText(AgentTask task) throws Exception {
+    return String.join("", publishedDeltas(task));
+  }
+
+  private List<String> publishedDeltas(AgentTask task) throws Exception {
     var keys = new RedisKeys(properties.keyPrefix());
-    StringBuilder text = new StringBuilder();
+    List<String> deltas = new ArrayList<>();
     for (var entry :
         redis.opsForStream().range(keys.queryStream(task.queryId()), Range.unbounded())) {
       JsonNode event = json.readTree((String) entry.getValue().get(RedisKeys.EVENT_FIELD));
       if ("delta".equals(event.get("type").asText())) {
-        text.append(event.get("text").asText());
+        deltas.add(event.get("text").asText());
       }
     }
-    return text.toString();
+    return deltas;
   }
 }
