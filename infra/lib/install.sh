@@ -34,18 +34,6 @@ apt_candidate() {
   apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { if ($2 != "(none)") print $2; exit }'
 }
 
-# Newest /usr/lib/postgresql/<ver>/bin that has initdb and pg_ctl, or nothing.
-pg_latest_bindir() {
-  local d best=""
-  for d in /usr/lib/postgresql/*/bin; do
-    [[ -x $d/initdb && -x $d/pg_ctl && -x $d/pg_isready && -x $d/psql ]] || continue
-    if [[ -z $best ]] || [[ $(printf '%s\n%s\n' "$best" "$d" | sort -V | tail -n 1) == "$d" ]]; then
-      best=$d
-    fi
-  done
-  printf '%s' "$best"
-}
-
 install_system_packages() {
   local -a want=()
   [[ -n $(pg_latest_bindir) ]] || want+=(postgresql)

@@ -44,6 +44,18 @@ pg_chown() {
   return 0
 }
 
+# Newest /usr/lib/postgresql/<ver>/bin that has initdb and pg_ctl, or nothing.
+pg_latest_bindir() {
+  local d best=""
+  for d in /usr/lib/postgresql/*/bin; do
+    [[ -x $d/initdb && -x $d/pg_ctl && -x $d/pg_isready && -x $d/psql ]] || continue
+    if [[ -z $best ]] || [[ $(printf '%s\n%s\n' "$best" "$d" | sort -V | tail -n 1) == "$d" ]]; then
+      best=$d
+    fi
+  done
+  printf '%s' "$best"
+}
+
 # Server binaries matching the data dir's PG_VERSION, else the newest installed.
 pg_find_bin() {
   local v
